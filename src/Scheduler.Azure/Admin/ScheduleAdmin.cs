@@ -1,0 +1,92 @@
+using Azure;
+using Scheduler.Azure.Hosting;
+using Scheduler.Azure.Storage;
+using Scheduler.Planning;
+using Scheduler.Schedules;
+using Scheduler.Triggers;
+
+namespace Scheduler.Azure.Admin;
+
+/// <summary>
+/// Add, change, pause, resume, remove and trigger schedules from code. Every write is validated first with the
+/// dispatcher's own validator, so nothing is stored that the dispatcher would reject; writes go to the same table
+/// entries a person edits, and the dispatcher picks them up on its next tick.
+/// </summary>
+public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states, DueIndex index, JobCatalog catalog, TimeProvider clock)
+{
+    /// <exception cref="ScheduleValidationException">The spec does not validate; nothing was written.</exception>
+    /// <exception cref="ArgumentException">Args hold a live object (stream, handle, delegate, connection); nothing was written.</exception>
+    public Task<ScheduleDefinition> AddOrUpdateAsync(ScheduleKey key, ScheduleSpec spec, CancellationToken cancellationToken = default) =>
+        PutAsync(key, spec.ToColumns(), cancellationToken);
+
+    /// <summary>Validates raw columns and writes them as the whole entry.</summary>
+    public async Task<ScheduleDefinition> PutAsync(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, CancellationToken cancellationToken = default)
+    {
+        var present = columns.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
+        var definition = ScheduleValidator.Validate(key, present, catalog.Validation);
+        await definitions.ReplaceAsync(key, present, cancellationToken);
+        return definition;
+    }
+
+    public Task<bool> RemoveAsync(ScheduleKey key, CancellationToken cancellationToken = default) => definitions.DeleteAsync(key, cancellationToken);
+
+    public Task PauseAsync(ScheduleKey key, string? note = null, CancellationToken cancellationToken = default) =>
+        EditAsync(key, columns =>
+        {
+            columns[ScheduleColumns.Enabled] = false;
+            columns[ScheduleColumns.PauseNote] = note;
+        }, cancellationToken);
+
+    public Task ResumeAsync(ScheduleKey key, CancellationToken cancellationToken = default) =>
+        EditAsync(key, columns =>
+        {
+            columns[ScheduleColumns.Enabled] = true;
+            columns.Remove(ScheduleColumns.PauseNote);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Requests a run now. The request goes into the schedule's state and the next tick claims it like any other
+    /// occurrence (same claim, ledger, overlap policy): there is no side door.
+    /// </summary>
+    public async Task<DateTimeOffset> TriggerNowAsync(ScheduleKey key, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var current = await states.GetAsync(key, cancellationToken)
+                ?? throw new InvalidOperationException($"schedule {key} has not been picked up by a dispatcher yet; trigger it after the next tick");
+            if (current.State.Status is ScheduleStatus.Invalid or ScheduleStatus.Deleted)
+            {
+                throw new InvalidOperationException($"schedule {key} is {current.State.Status}{(current.State.Error is { } e ? $": {e}" : "")}; fix it before triggering");
+            }
+
+            var now = clock.GetUtcNow();
+            var state = Completion.RequestRun(current.State, now);
+            await index.UpsertAsync(now, key, cancellationToken);
+            try
+            {
+                await states.ReplaceAsync(current, state, current.WakeAt is { } w && w < now ? w : now, now, cancellationToken);
+                return now;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412)
+            {
+                // The dispatcher changed the state meanwhile; apply the request to the new state.
+            }
+        }
+    }
+
+    /// <summary>The next due times of a stored schedule, after <paramref name="after"/> (default now).</summary>
+    public async Task<IReadOnlyList<DateTimeOffset>> PreviewAsync(ScheduleKey key, int count, DateTimeOffset? after = null, CancellationToken cancellationToken = default)
+    {
+        var entity = await definitions.GetAsync(key, cancellationToken) ?? throw new KeyNotFoundException($"no schedule {key}");
+        var definition = ScheduleValidator.Validate(key, DefinitionStore.ColumnsOf(entity), catalog.Validation);
+        return ScheduleTimeline.For(definition).Preview(after ?? clock.GetUtcNow(), count);
+    }
+
+    private async Task EditAsync(ScheduleKey key, Action<Dictionary<string, object?>> change, CancellationToken cancellationToken)
+    {
+        var entity = await definitions.GetAsync(key, cancellationToken) ?? throw new KeyNotFoundException($"no schedule {key}");
+        var columns = DefinitionStore.ColumnsOf(entity);
+        change(columns);
+        await PutAsync(key, columns, cancellationToken);
+    }
+}

@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using Scheduler.Azure.Hosting;
+using Scheduler.Azure.Storage;
+using Scheduler.Planning;
+using Scheduler.Runs;
+using Scheduler.Schedules;
+using Scheduler.Triggers;
+
+namespace Scheduler.Azure.Dispatch;
+
+/// <summary>
+/// One tick: reconcile edited definitions, read the due index, and for each due schedule plan, claim (conditional on
+/// the state's ETag: a 412 means another instance has it), run with bounded parallelism, and record the outcome.
+/// Every host (timer function, standalone loop, tests, benchmarks) calls this same method.
+/// </summary>
+public sealed class Dispatcher(
+    Reconciler reconciler,
+    DueIndex index,
+    StateStore states,
+    DefinitionResolver resolver,
+    JobRunner runner,
+    SchedulerOptions options,
+    StorageRequestCounter requests,
+    TimeProvider clock,
+    ILogger<Dispatcher> logger)
+{
+    private readonly ConcurrentDictionary<string, int> _completionsSincePrune = new(StringComparer.Ordinal);
+
+    public string InstanceId => options.InstanceId;
+
+    public async Task<TickReport> TickAsync(CancellationToken cancellationToken = default)
+    {
+        var started = clock.GetUtcNow();
+        var requestsBefore = requests.Total;
+        var counters = new TickCounters();
+        counters.Edits(await reconciler.ReconcileIfDueAsync(cancellationToken));
+
+        var due = await index.QueryDueAsync(started, options.MaxDuePerTick, cancellationToken);
+        var bySchedule = due.GroupBy(e => e.Key).Select(g => g.OrderBy(e => e.WakeAt).ToList()).ToArray();
+        Random.Shared.Shuffle(bySchedule); // instances walk the due set in different orders, so they contend less
+
+        await Parallel.ForEachAsync(bySchedule, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism }, async (entries, _) =>
+        {
+            try
+            {
+                await ProcessAsync(entries, started, counters, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                counters.Error($"{entries[0].Key}: {ex.GetType().Name}: {ex.Message}");
+                logger.LogError(ex, "Dispatching {ScheduleId} failed; the occurrence stays due and is retried next tick", entries[0].Key.ToString());
+            }
+        });
+
+        var report = counters.ToReport(started, due.Count, requests.Total - requestsBefore, clock.GetUtcNow() - started);
+        logger.LogInformation(
+            "Tick: {Due} due, {Claimed} claimed, {Ran} ran, {Failed} failed, {Skipped} skipped, {Missed} missed, {Conflicts} conflicts, {Edits} edits, {Requests} storage requests, {DurationMs} ms",
+            report.DueEntries, report.Claimed, report.Ran, report.Failed, report.Skipped, report.Missed, report.Conflicts, report.Edits, report.StorageRequests, (long)report.Duration.TotalMilliseconds);
+        return report;
+    }
+
+    private async Task ProcessAsync(List<DueEntry> entries, DateTimeOffset tickStart, TickCounters counters, CancellationToken cancellationToken)
+    {
+        var key = entries[0].Key;
+        var current = await states.GetAsync(key, cancellationToken);
+        if (current is null)
+        {
+            await MoveIndexAsync(entries, null, key);
+            return;
+        }
+
+        if (!resolver.TryResolve(key, current.State, out var definition, out var errors))
+        {
+            current = await HoldUnresolvableAsync(current, errors, counters, cancellationToken);
+            if (current is not null)
+            {
+                await MoveIndexAsync(entries, current.WakeAt, key);
+            }
+
+            return;
+        }
+
+        var planner = new DuePlanner(definition!, ScheduleTimeline.For(definition!), options.InstanceId);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var now = clock.GetUtcNow();
+            Plan plan;
+            try
+            {
+                plan = planner.Plan(current.State, now, tickStart);
+            }
+            catch (NonAdvancingTriggerException ex)
+            {
+                current = await HoldUnresolvableAsync(current with { State = DefinitionChange.ApplyInvalid(current.State, [ex.Message], current.State.DefinitionETag ?? "", current.State.Definition ?? "{}") }, [ex.Message], counters, cancellationToken);
+                return;
+            }
+
+            if (!plan.ChangesSomething(current.State))
+            {
+                break;
+            }
+
+            try
+            {
+                current = await states.CommitPlanAsync(current, plan, planner.WakeAt(plan.State), options.InstanceId, now, cancellationToken);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 412)
+            {
+                counters.Conflict(); // another instance claimed it first; it moves the index entry
+                return;
+            }
+
+            counters.Claimed(plan.Claims.Count);
+            counters.Skipped(plan.Notes.Where(n => n.Status == RunStatus.Skipped).Sum(n => n.Count));
+            counters.Missed(plan.Notes.Where(n => n.Status == RunStatus.Missed).Sum(n => n.Count));
+            if (plan.Claims.Count == 0)
+            {
+                continue;
+            }
+
+            var outcomes = await Task.WhenAll(plan.Claims.Select(claim => runner.RunAsync(definition!, claim, cancellationToken)));
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                current = await CompleteAsync(current, definition!, planner, plan.Claims[i], outcomes[i], counters);
+            }
+
+            await PruneIfDueAsync(key, outcomes.Length);
+        }
+
+        await MoveIndexAsync(entries, planner.WakeAt(current.State), key);
+    }
+
+    /// <summary>Records a finished run, re-reading the state when another instance changed it meanwhile. Never cancelled: a result must not be lost to shutdown.</summary>
+    private async Task<LoadedState> CompleteAsync(LoadedState current, ScheduleDefinition definition, DuePlanner planner, ClaimedRun claim, RunOutcome outcome, TickCounters counters)
+    {
+        if (outcome.Status == RunStatus.Succeeded)
+        {
+            counters.Succeeded();
+        }
+        else if (outcome.Status == RunStatus.Skipped)
+        {
+            counters.Skipped(1);
+        }
+        else
+        {
+            counters.Failed();
+            logger.LogWarning("Run of {ScheduleId} due {Due} attempt {Attempt} {Status}: {Error}", definition.Key.ToString(), claim.Due, claim.Attempt, outcome.Status, outcome.ErrorMessage);
+        }
+
+        while (true)
+        {
+            var state = Completion.Apply(current.State, definition.Policies, claim, outcome);
+            try
+            {
+                return await states.CommitCompletionAsync(current, state, state is null ? current.WakeAt : planner.WakeAt(state), claim, outcome, options.InstanceId, clock.GetUtcNow(), CancellationToken.None);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 412)
+            {
+                current = await states.GetAsync(current.Key, CancellationToken.None)
+                    ?? throw new InvalidOperationException($"the state row of {current.Key} disappeared while a run was recorded");
+            }
+        }
+    }
+
+    /// <summary>A state whose stored definition no longer validates here (say, its job was unregistered by a deploy): mark it invalid, record lost leases, start nothing.</summary>
+    private async Task<LoadedState?> HoldUnresolvableAsync(LoadedState current, IReadOnlyList<string> errors, TickCounters counters, CancellationToken cancellationToken)
+    {
+        var state = current.State.Status is ScheduleStatus.Active or ScheduleStatus.Finished or ScheduleStatus.Paused
+            ? DefinitionChange.ApplyInvalid(current.State, errors, current.State.DefinitionETag ?? "", current.State.Definition ?? "{}")
+            : current.State;
+        var plan = DuePlanner.ExpireLeasesOnly(state, clock.GetUtcNow());
+        if (!plan.ChangesSomething(current.State))
+        {
+            return current with { WakeAt = LeaseWake(current.State) };
+        }
+
+        try
+        {
+            return await states.CommitPlanAsync(current, plan, LeaseWake(plan.State), options.InstanceId, clock.GetUtcNow(), cancellationToken);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 412)
+        {
+            counters.Conflict();
+            return null;
+        }
+    }
+
+    private static DateTimeOffset? LeaseWake(ScheduleState state) => state.InFlight.Count == 0 ? null : state.InFlight.Min(r => r.LeaseUntil);
+
+    private async Task MoveIndexAsync(List<DueEntry> entries, DateTimeOffset? wakeAt, ScheduleKey key)
+    {
+        await index.MoveAsync(entries[0].WakeAt, wakeAt, key, CancellationToken.None);
+        foreach (var stale in entries.Skip(1).Where(e => e.WakeAt != wakeAt))
+        {
+            await index.MoveAsync(stale.WakeAt, null, key, CancellationToken.None);
+        }
+    }
+
+    private async Task PruneIfDueAsync(ScheduleKey key, int completions)
+    {
+        var every = Math.Max(10, options.LedgerRetention / 4);
+        if (_completionsSincePrune.AddOrUpdate(key.Value, completions, (_, n) => n + completions) < every)
+        {
+            return;
+        }
+
+        _completionsSincePrune[key.Value] = 0;
+        await states.PruneAsync(key, StateKeys.RunPrefix, options.LedgerRetention, CancellationToken.None);
+        await states.PruneAsync(key, StateKeys.EditPrefix, options.EditRetention, CancellationToken.None);
+    }
+}

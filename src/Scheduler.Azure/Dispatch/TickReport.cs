@@ -1,0 +1,38 @@
+namespace Scheduler.Azure.Dispatch;
+
+/// <summary>What one tick did, for the tick's log line, tests and benchmarks.</summary>
+public sealed record TickReport(
+    DateTimeOffset StartedAt,
+    int DueEntries,
+    int Claimed,
+    int Succeeded,
+    int Failed,
+    int Skipped,
+    int Missed,
+    int Conflicts,
+    int Edits,
+    IReadOnlyList<string> Errors,
+    long StorageRequests,
+    TimeSpan Duration)
+{
+    public int Ran => Succeeded + Failed;
+}
+
+/// <summary>Thread-safe counters a tick fills in.</summary>
+internal sealed class TickCounters
+{
+    private int _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _errors = new();
+
+    public void Claimed(int n) => Interlocked.Add(ref _claimed, n);
+    public void Succeeded() => Interlocked.Increment(ref _succeeded);
+    public void Failed() => Interlocked.Increment(ref _failed);
+    public void Skipped(long n) => Interlocked.Add(ref _skipped, (int)Math.Min(n, int.MaxValue));
+    public void Missed(long n) => Interlocked.Add(ref _missed, (int)Math.Min(n, int.MaxValue));
+    public void Conflict() => Interlocked.Increment(ref _conflicts);
+    public void Edits(int n) => Interlocked.Add(ref _edits, n);
+    public void Error(string message) => _errors.Enqueue(message);
+
+    public TickReport ToReport(DateTimeOffset started, int due, long requests, TimeSpan duration) =>
+        new(started, due, _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits, [.. _errors], requests, duration);
+}

@@ -1,0 +1,14 @@
+using Scheduler.Azure.Storage;
+using Scheduler.Jobs;
+
+namespace Scheduler.Azure.Hosting;
+
+/// <summary>Start-up work every host does once: create missing tables and publish the job catalog.</summary>
+public sealed class SchedulerInitializer(SchedulerTables tables, JobCatalogStore catalogStore, IEnumerable<JobRegistration> registrations)
+{
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        await tables.CreateIfMissingAsync(cancellationToken);
+        await catalogStore.PublishAsync(registrations, cancellationToken);
+    }
+}

@@ -1,0 +1,52 @@
+namespace Scheduler.Azure.Hosting;
+
+/// <summary>The "Scheduler" configuration section.</summary>
+public sealed class SchedulerOptions
+{
+    public const string Section = "Scheduler";
+
+    /// <summary>Names this process in claims and the ledger. Default: machine name, process id and a random suffix.</summary>
+    public string InstanceId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+
+    public TableNames Tables { get; set; } = new();
+
+    /// <summary>
+    /// How often a tick re-reads the Schedules table for edits. Zero (the default) means every tick, so an edit is
+    /// picked up on the next tick; one scan costs a request per 1,000 entries, so large tables want a longer interval.
+    /// </summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Schedules processed at once within one tick.</summary>
+    public int Parallelism { get; set; } = 16;
+
+    /// <summary>Due index entries one tick takes; the rest wait for the next tick.</summary>
+    public int MaxDuePerTick { get; set; } = 5000;
+
+    /// <summary>Ledger rows kept per schedule; older ones are pruned.</summary>
+    public int LedgerRetention { get; set; } = 200;
+
+    /// <summary>Edit history rows kept per schedule.</summary>
+    public int EditRetention { get; set; } = 50;
+
+    /// <summary>How long a handler may ignore cancellation after its timeout before the run is abandoned and recorded TimedOut.</summary>
+    public TimeSpan AbandonGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    public InputOptions Inputs { get; set; } = new();
+}
+
+public sealed class TableNames
+{
+    /// <summary>Prepended to every table name, so several deployments can share an account.</summary>
+    public string Prefix { get; set; } = "";
+    public string Schedules { get; set; } = "Schedules";
+    /// <summary>Per schedule one partition: the state row, the run ledger and the edit history.</summary>
+    public string State { get; set; } = "ScheduleState";
+    public string DueIndex { get; set; } = "ScheduleDue";
+    public string Jobs { get; set; } = "Jobs";
+}
+
+public sealed class InputOptions
+{
+    /// <summary>Blob containers a schedule's Input may name; anything else is rejected as invalid.</summary>
+    public List<string> AllowedContainers { get; set; } = [];
+}

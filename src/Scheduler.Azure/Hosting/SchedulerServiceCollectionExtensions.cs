@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scheduler.Azure.Admin;
+using Scheduler.Azure.Dispatch;
+using Scheduler.Azure.Storage;
+using Scheduler.Jobs;
+
+namespace Scheduler.Azure.Hosting;
+
+public static class SchedulerServiceCollectionExtensions
+{
+    /// <summary>Registers the scheduler with storage and options from configuration (sections "SchedulerStorage" and "Scheduler").</summary>
+    public static SchedulerBuilder AddScheduler(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(SchedulerOptions.Section).Get<SchedulerOptions>() ?? new SchedulerOptions();
+        return services.AddScheduler(() => StorageConnection.FromConfiguration(configuration), options);
+    }
+
+    /// <summary>Registers the scheduler with an explicit connection and options (tests, benchmarks, tools).</summary>
+    public static SchedulerBuilder AddScheduler(this IServiceCollection services, Func<StorageConnection> connection, SchedulerOptions options)
+    {
+        options.Inputs.AllowedContainers = [.. options.Inputs.AllowedContainers.SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddLogging();
+        services.AddSingleton(options);
+        services.AddSingleton(_ => connection());
+        services.AddSingleton<StorageRequestCounter>();
+        services.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateTableService(sp.GetRequiredService<StorageRequestCounter>()));
+        services.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateBlobService(sp.GetRequiredService<StorageRequestCounter>()));
+        services.AddSingleton(sp => new SchedulerTables(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), options.Tables));
+        services.AddSingleton<DefinitionStore>();
+        services.AddSingleton<StateStore>();
+        services.AddSingleton<DueIndex>();
+        services.AddSingleton<JobCatalogStore>();
+        services.AddSingleton<JobCatalog>();
+        services.AddSingleton<DefinitionResolver>();
+        services.AddSingleton<JobRunner>();
+        services.AddSingleton<Reconciler>();
+        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<ScheduleAdmin>();
+        services.AddSingleton<SchedulerInitializer>();
+        return new SchedulerBuilder(services);
+    }
+}
+
+/// <summary>Registers jobs by name: <c>AddScheduler(configuration).AddJob&lt;FileImportJob&gt;("file-import")</c>.</summary>
+public sealed class SchedulerBuilder(IServiceCollection services)
+{
+    public IServiceCollection Services { get; } = services;
+
+    /// <summary>Registers <typeparamref name="TJob"/> under <paramref name="name"/>; it is resolved from a fresh scope for every run.</summary>
+    public SchedulerBuilder AddJob<TJob>(string name, string description = "", string exampleArgs = "{}")
+        where TJob : class, IJob
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 128)
+        {
+            throw new ArgumentException("a job name must be 1 to 128 characters", nameof(name));
+        }
+
+        Services.AddKeyedScoped<IJob, TJob>(name);
+        Services.AddSingleton(new JobRegistration(name, typeof(TJob), description, exampleArgs));
+        return this;
+    }
+}

@@ -1,0 +1,46 @@
+using Azure;
+using Azure.Data.Tables;
+using Scheduler.Jobs;
+
+namespace Scheduler.Azure.Storage;
+
+/// <summary>The Jobs table: the registered job names with a description and example Args, so people editing schedules can see what is valid.</summary>
+public sealed class JobCatalogStore(SchedulerTables tables)
+{
+    public const string Partition = "job";
+
+    public async Task PublishAsync(IEnumerable<JobRegistration> registrations, CancellationToken cancellationToken = default)
+    {
+        var current = registrations.ToDictionary(r => r.Name, StringComparer.Ordinal);
+        var actions = current.Values.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(Partition, r.Name)
+        {
+            ["Description"] = r.Description,
+            ["ExampleArgs"] = r.ExampleArgs,
+            ["Handler"] = r.HandlerType.FullName,
+        })).ToList();
+
+        await foreach (var row in tables.Jobs.QueryAsync<TableEntity>(e => e.PartitionKey == Partition, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            if (!current.ContainsKey(row.RowKey))
+            {
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition, row.RowKey), ETag.All));
+            }
+        }
+
+        foreach (var chunk in actions.Chunk(100))
+        {
+            await tables.Jobs.SubmitTransactionAsync(chunk, cancellationToken);
+        }
+    }
+
+    public async Task<IReadOnlyList<(string Name, string? Description, string? ExampleArgs)>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var jobs = new List<(string, string?, string?)>();
+        await foreach (var row in tables.Jobs.QueryAsync<TableEntity>(e => e.PartitionKey == Partition, cancellationToken: cancellationToken))
+        {
+            jobs.Add((row.RowKey, row.GetString("Description"), row.GetString("ExampleArgs")));
+        }
+
+        return jobs;
+    }
+}

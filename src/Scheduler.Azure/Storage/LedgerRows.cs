@@ -1,0 +1,80 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using Scheduler.Jobs;
+using Scheduler.Planning;
+using Scheduler.Runs;
+using Scheduler.Schedules;
+
+namespace Scheduler.Azure.Storage;
+
+/// <summary>Builds and reads ledger rows.</summary>
+internal static class LedgerRows
+{
+    public static TableEntity Claimed(ScheduleKey key, string job, ClaimedRun run, string instance, DateTimeOffset now) =>
+        new(key.Value, StateKeys.Run(run.Due, run.Attempt))
+        {
+            ["Job"] = job,
+            ["Status"] = RunStatus.Running.ToString(),
+            ["Due"] = Iso.Format(run.Due),
+            ["Attempt"] = run.Attempt,
+            ["Reason"] = run.Reason.ToString(),
+            ["Instance"] = instance,
+            ["ClaimedAt"] = Iso.Format(now),
+            ["LeaseUntil"] = Iso.Format(run.LeaseUntil),
+            ["IdempotencyKey"] = IdempotencyKeys.For(key, run.Due),
+        };
+
+    public static TableEntity Finished(ScheduleKey key, ClaimedRun run, RunOutcome outcome, string instance) =>
+        new(key.Value, StateKeys.Run(run.Due, run.Attempt))
+        {
+            ["Status"] = outcome.Status.ToString(),
+            ["Due"] = Iso.Format(run.Due),
+            ["Attempt"] = run.Attempt,
+            ["Instance"] = instance,
+            ["StartedAt"] = Iso.Format(outcome.StartedAt),
+            ["FinishedAt"] = Iso.Format(outcome.FinishedAt),
+            ["DurationMs"] = (long)(outcome.FinishedAt - outcome.StartedAt).TotalMilliseconds,
+            ["ErrorType"] = outcome.ErrorType,
+            ["ErrorMessage"] = StateEntity.Truncate(outcome.ErrorMessage),
+            ["SkipReason"] = outcome.SkipReason,
+            ["InputsRead"] = outcome.InputsRead is { Count: > 0 } inputs ? StateEntity.Truncate(JsonSerializer.Serialize(inputs), 30_000) : null,
+        };
+
+    public static TableEntity Note(ScheduleKey key, string job, LedgerNote note, string instance, DateTimeOffset now) =>
+        new(key.Value, StateKeys.Run(note.FirstDue, 0))
+        {
+            ["Job"] = job,
+            ["Status"] = note.Status.ToString(),
+            ["Due"] = Iso.Format(note.FirstDue),
+            ["LastDue"] = Iso.Format(note.LastDue),
+            ["Count"] = note.Count,
+            ["Attempt"] = 0,
+            ["Reason"] = note.Reason,
+            ["Instance"] = instance,
+            ["FinishedAt"] = Iso.Format(now),
+        };
+
+    public static TableEntity Abandoned(ScheduleKey key, InFlightRun run, DateTimeOffset now) =>
+        new(key.Value, StateKeys.Run(run.Due, run.Attempt))
+        {
+            ["Status"] = RunStatus.Failed.ToString(),
+            ["FinishedAt"] = Iso.Format(now),
+            ["ErrorType"] = "LeaseExpired",
+            ["ErrorMessage"] = $"instance {run.Instance} claimed this run at {run.ClaimedAt:O} and reported no result before its lease ended at {run.LeaseUntil:O} (crashed or stopped)",
+        };
+
+    public static LedgerEntry Read(TableEntity e) => new(
+        e.RowKey,
+        Enum.TryParse<RunStatus>(e.GetString("Status"), out var status) ? status : RunStatus.Running,
+        Iso.Parse(e.GetString("Due")) ?? DateTimeOffset.MinValue,
+        e.GetInt32("Attempt") ?? 0,
+        e.GetString("Reason") ?? e.GetString("SkipReason"),
+        e.GetString("Instance"),
+        Iso.Parse(e.GetString("StartedAt")),
+        Iso.Parse(e.GetString("FinishedAt")),
+        e.GetString("ErrorType"),
+        e.GetString("ErrorMessage"),
+        e.GetInt64("Count") ?? 1,
+        Iso.Parse(e.GetString("LastDue")),
+        e.GetString("InputsRead"));
+}

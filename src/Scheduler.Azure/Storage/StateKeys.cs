@@ -1,0 +1,26 @@
+using System.Globalization;
+
+namespace Scheduler.Azure.Storage;
+
+/// <summary>
+/// Row keys inside a schedule's partition of the state table. Ledger and edit rows sort newest first (reverse ticks),
+/// so "the last N runs" is a prefix read.
+/// </summary>
+public static class StateKeys
+{
+    public const string State = "state";
+    public const string RunPrefix = "run-";
+    public const string EditPrefix = "edit-";
+
+    public static string Run(DateTimeOffset due, int attempt) =>
+        $"{RunPrefix}{Reverse(due)}-{attempt.ToString("D3", CultureInfo.InvariantCulture)}";
+
+    public static string Edit(DateTimeOffset detectedAt, string instance) =>
+        $"{EditPrefix}{Reverse(detectedAt)}-{instance}";
+
+    /// <summary>The exclusive upper bound of keys starting with <paramref name="prefix"/>.</summary>
+    public static string After(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
+
+    private static string Reverse(DateTimeOffset at) =>
+        (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,153 @@
+using Azure;
+using Azure.Data.Tables;
+using Scheduler.Planning;
+using Scheduler.Runs;
+using Scheduler.Schedules;
+
+namespace Scheduler.Azure.Storage;
+
+/// <summary>A state row and its ETag, as read.</summary>
+public sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ETag, DateTimeOffset? WakeAt, string? Job);
+
+/// <summary>
+/// A schedule's partition of the state table: its state row, its run ledger and its edit history. Everything that
+/// changes a state commits in one entity-group transaction, conditional on the state's ETag, together with the ledger
+/// or edit rows it implies: a claim and its ledger row land together or not at all.
+/// </summary>
+public sealed class StateStore(SchedulerTables tables)
+{
+    private TableClient Table => tables.State;
+
+    public async Task<LoadedState?> GetAsync(ScheduleKey key, CancellationToken cancellationToken = default)
+    {
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(key.Value, StateKeys.State, cancellationToken: cancellationToken);
+        return response.HasValue ? Load(key, response.Value!) : null;
+    }
+
+    /// <summary>Commits a plan: the state (If-Match), a Running row per claim, the Skipped/Missed notes, and the lost-lease rows. Throws 412 when another instance got there first.</summary>
+    public async Task<LoadedState> CommitPlanAsync(LoadedState current, Plan plan, DateTimeOffset? wakeAt, string instance, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var key = current.Key;
+        var job = current.Job ?? "";
+        var actions = new List<TableTransactionAction>
+        {
+            new(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(key, plan.State, wakeAt, current.Job, now), current.ETag),
+        };
+        actions.AddRange(plan.Abandoned.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.Abandoned(key, r, now))));
+        actions.AddRange(plan.Claims.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Claimed(key, job, c, instance, now))));
+        actions.AddRange(plan.Notes.Select(n => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(key, job, n, instance, now))));
+        var response = await Table.SubmitTransactionAsync(actions, cancellationToken);
+        return current with { State = plan.State, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt };
+    }
+
+    /// <summary>Records a finished run: its ledger row, and (when it still holds its claim) the state it leaves, If-Match.</summary>
+    public async Task<LoadedState> CommitCompletionAsync(LoadedState current, ScheduleState? state, DateTimeOffset? wakeAt, ClaimedRun run, RunOutcome outcome, string instance, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ledger = new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.Finished(current.Key, run, outcome, instance));
+        if (state is null)
+        {
+            await Table.SubmitTransactionAsync([ledger], cancellationToken);
+            return current;
+        }
+
+        var response = await Table.SubmitTransactionAsync(
+            [new TableTransactionAction(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(current.Key, state, wakeAt, current.Job, now), current.ETag), ledger],
+            cancellationToken);
+        return current with { State = state, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt };
+    }
+
+    /// <summary>Writes a state without a ledger row (a manual trigger request, a runtime invalidation), If-Match.</summary>
+    public async Task<LoadedState> ReplaceAsync(LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var response = await Table.UpdateEntityAsync(StateEntity.ToEntity(current.Key, state, wakeAt, current.Job, now), current.ETag, TableUpdateMode.Replace, cancellationToken);
+        return current with { State = state, ETag = response.Headers.ETag!.Value, WakeAt = wakeAt };
+    }
+
+    /// <summary>Applies a definition change: the state (inserted, or replaced If-Match) and its edit history row, in one transaction.</summary>
+    public async Task CommitEditAsync(ScheduleKey key, LoadedState? current, ScheduleState state, DateTimeOffset? wakeAt, string? job, EditEntry edit, string instance, CancellationToken cancellationToken)
+    {
+        var stateEntity = StateEntity.ToEntity(key, state, wakeAt, job, edit.DetectedAt);
+        var editEntity = new TableEntity(key.Value, StateKeys.Edit(edit.DetectedAt, instance))
+        {
+            ["Change"] = edit.Change,
+            ["DetectedAt"] = Iso.Format(edit.DetectedAt),
+            ["Previous"] = edit.Previous,
+            ["New"] = edit.New,
+            ["Status"] = edit.Status,
+            ["Error"] = StateEntity.Truncate(edit.Error),
+        };
+        var stateAction = current is null
+            ? new TableTransactionAction(TableTransactionActionType.Add, stateEntity)
+            : new TableTransactionAction(TableTransactionActionType.UpdateReplace, stateEntity, current.ETag);
+        await Table.SubmitTransactionAsync([stateAction, new TableTransactionAction(TableTransactionActionType.UpsertReplace, editEntity)], cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<LedgerEntry>> ReadRunsAsync(ScheduleKey key, int max = int.MaxValue, CancellationToken cancellationToken = default)
+    {
+        var rows = new List<LedgerEntry>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(RangeFilter(key, StateKeys.RunPrefix), cancellationToken: cancellationToken))
+        {
+            rows.Add(LedgerRows.Read(e));
+            if (rows.Count >= max)
+            {
+                break;
+            }
+        }
+
+        return rows;
+    }
+
+    public async Task<IReadOnlyList<EditEntry>> ReadEditsAsync(ScheduleKey key, int max = int.MaxValue, CancellationToken cancellationToken = default)
+    {
+        var rows = new List<EditEntry>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(RangeFilter(key, StateKeys.EditPrefix), cancellationToken: cancellationToken))
+        {
+            rows.Add(new EditEntry(e.GetString("Change") ?? "", Iso.Parse(e.GetString("DetectedAt")) ?? default, e.GetString("Previous"), e.GetString("New"), e.GetString("Status") ?? "", e.GetString("Error")));
+            if (rows.Count >= max)
+            {
+                break;
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Deletes all but the newest <paramref name="keep"/> rows with the given prefix (ledger or edits).</summary>
+    public async Task<int> PruneAsync(ScheduleKey key, string prefix, int keep, CancellationToken cancellationToken = default)
+    {
+        var stale = new List<TableTransactionAction>();
+        var seen = 0;
+        await foreach (var e in Table.QueryAsync<TableEntity>(RangeFilter(key, prefix), select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            if (++seen > keep)
+            {
+                stale.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(key.Value, e.RowKey), ETag.All));
+            }
+        }
+
+        foreach (var chunk in stale.Chunk(100))
+        {
+            await Table.SubmitTransactionAsync(chunk, cancellationToken);
+        }
+
+        return stale.Count;
+    }
+
+    /// <summary>Every state row's key, definition ETag and status: what the reconciler compares definitions against.</summary>
+    public async IAsyncEnumerable<(ScheduleKey Key, string? DefinitionETag, ScheduleStatus Status)> ScanAsync(
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {StateKeys.State}");
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "DefinitionETag", "Status"], cancellationToken: cancellationToken))
+        {
+            yield return (ScheduleKey.Parse(e.PartitionKey), e.GetString("DefinitionETag"),
+                Enum.TryParse<ScheduleStatus>(e.GetString("Status"), out var s) ? s : ScheduleStatus.Active);
+        }
+    }
+
+    private static LoadedState Load(ScheduleKey key, TableEntity entity) =>
+        new(key, StateEntity.FromEntity(entity), entity.ETag, Iso.Parse(entity.GetString("WakeAt")), entity.GetString("Job"));
+
+    private static string RangeFilter(ScheduleKey key, string prefix) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {key.Value} and RowKey ge {prefix} and RowKey lt {StateKeys.After(prefix)}");
+}

@@ -1,0 +1,75 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Configuration;
+
+namespace Scheduler.Azure.Storage;
+
+/// <summary>
+/// The storage account, from one configuration section named like a Functions connection: locally a connection string
+/// (<c>SchedulerStorage=UseDevelopmentStorage=true</c>), in Azure service URIs and a managed identity
+/// (<c>SchedulerStorage__tableServiceUri</c>, <c>__blobServiceUri</c>, <c>__credential=managedidentity</c>, <c>__clientId</c>).
+/// </summary>
+public sealed class StorageConnection
+{
+    public const string DefaultName = "SchedulerStorage";
+
+    private StorageConnection(string? connectionString, Uri? tableUri, Uri? blobUri, TokenCredential? credential)
+    {
+        ConnectionString = connectionString;
+        TableServiceUri = tableUri;
+        BlobServiceUri = blobUri;
+        Credential = credential;
+    }
+
+    public string? ConnectionString { get; }
+    public Uri? TableServiceUri { get; }
+    public Uri? BlobServiceUri { get; }
+    public TokenCredential? Credential { get; }
+
+    public static StorageConnection FromConnectionString(string connectionString) => new(connectionString, null, null, null);
+
+    public static StorageConnection FromConfiguration(IConfiguration configuration, string name = DefaultName)
+    {
+        var section = configuration.GetSection(name);
+        if (!string.IsNullOrWhiteSpace(section.Value))
+        {
+            return FromConnectionString(section.Value);
+        }
+
+        var tableUri = section["tableServiceUri"];
+        var blobUri = section["blobServiceUri"];
+        if (string.IsNullOrWhiteSpace(tableUri) || string.IsNullOrWhiteSpace(blobUri))
+        {
+            throw new InvalidOperationException(
+                $"Storage for the scheduler is not configured: set '{name}' to a connection string (locally: UseDevelopmentStorage=true), " +
+                $"or set '{name}__tableServiceUri' and '{name}__blobServiceUri' (with '{name}__credential=managedidentity' and '{name}__clientId' in Azure). " +
+                $"Missing: {(string.IsNullOrWhiteSpace(tableUri) ? $"{name}__tableServiceUri " : "")}{(string.IsNullOrWhiteSpace(blobUri) ? $"{name}__blobServiceUri" : "")}".TrimEnd());
+        }
+
+        var clientId = section["clientId"];
+        TokenCredential credential = string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase)
+            ? new ManagedIdentityCredential(string.IsNullOrWhiteSpace(clientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
+        return new StorageConnection(null, new Uri(tableUri), new Uri(blobUri), credential);
+    }
+
+    public TableServiceClient CreateTableService(StorageRequestCounter counter)
+    {
+        var options = new TableClientOptions();
+        options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+        return ConnectionString is not null
+            ? new TableServiceClient(ConnectionString, options)
+            : new TableServiceClient(TableServiceUri!, Credential!, options);
+    }
+
+    public BlobServiceClient CreateBlobService(StorageRequestCounter counter)
+    {
+        var options = new BlobClientOptions();
+        options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+        return ConnectionString is not null
+            ? new BlobServiceClient(ConnectionString, options)
+            : new BlobServiceClient(BlobServiceUri!, Credential!, options);
+    }
+}

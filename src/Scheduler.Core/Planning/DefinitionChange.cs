@@ -1,0 +1,52 @@
+using Scheduler.Schedules;
+using Scheduler.Triggers;
+
+namespace Scheduler.Planning;
+
+/// <summary>Re-plans a schedule's state when its definition row is added, edited, made invalid, fixed or removed.</summary>
+public static class DefinitionChange
+{
+    /// <summary>
+    /// A valid definition. Due times are planned from the moment of the edit (<paramref name="changedAt"/>, the entry's
+    /// Timestamp), so a RunAt written a moment before the tick still runs; an edit that leaves the timing alone keeps
+    /// the planned due time, so an overdue occurrence is not dropped by an unrelated edit.
+    /// </summary>
+    public static ScheduleState Apply(ScheduleState? state, ScheduleDefinition definition, string etag, string snapshot, DateTimeOffset changedAt)
+    {
+        var current = state ?? ScheduleState.Empty;
+        var timing = TimingOf(definition);
+        var basis = current with { DefinitionETag = etag, Definition = snapshot, Timing = timing, Error = null };
+        if (!definition.Enabled)
+        {
+            return basis with { Status = ScheduleStatus.Paused, NextDue = null, Pending = [.. current.Pending.Where(p => p.Kind != PendingKind.Buffered)] };
+        }
+
+        var keepDue = current.Status == ScheduleStatus.Active && current.Timing == timing && current.NextDue is not null;
+        DateTimeOffset? next;
+        try
+        {
+            var from = current.LastDue is { } last && last > changedAt ? last : changedAt.AddTicks(-1);
+            next = keepDue ? current.NextDue : ScheduleTimeline.For(definition).Next(from);
+        }
+        catch (NonAdvancingTriggerException ex)
+        {
+            return Invalidate(basis, [ex.Message]);
+        }
+
+        var finished = next is null && current.InFlight.Count == 0 && current.Pending.Count == 0;
+        return basis with { Status = finished ? ScheduleStatus.Finished : ScheduleStatus.Active, NextDue = next };
+    }
+
+    /// <summary>A definition that does not validate: nothing new runs, the message says what to fix, runs in flight finish.</summary>
+    public static ScheduleState ApplyInvalid(ScheduleState? state, IReadOnlyList<string> errors, string etag, string snapshot) =>
+        Invalidate((state ?? ScheduleState.Empty) with { DefinitionETag = etag, Definition = snapshot, Timing = null }, errors);
+
+    public static ScheduleState ApplyDeleted(ScheduleState state) =>
+        state with { Status = ScheduleStatus.Deleted, NextDue = null, Pending = [], DefinitionETag = null, Error = null };
+
+    private static ScheduleState Invalidate(ScheduleState state, IReadOnlyList<string> errors) =>
+        state with { Status = ScheduleStatus.Invalid, Error = string.Join("; ", errors), NextDue = null, Pending = [] };
+
+    public static string TimingOf(ScheduleDefinition d) =>
+        $"{d.Trigger}|{d.TimeZone.Id}|{d.StartAt:O}|{d.EndAt:O}|{d.Policies.Dst}";
+}

@@ -1,0 +1,259 @@
+using Scheduler.Runs;
+using Scheduler.Schedules;
+using Scheduler.Triggers;
+
+namespace Scheduler.Planning;
+
+/// <summary>
+/// Decides, for one schedule at one instant, which runs start, which occurrences are skipped or missed, and what the
+/// state becomes. Pure: the dispatcher commits the result with one conditional write, so a plan made by two instances
+/// at once takes effect only once.
+/// </summary>
+public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline timeline, string instance)
+{
+    /// <summary>Occurrences a single plan may claim or record; the rest wait for the next plan (bounds one tick's work).</summary>
+    public const int MaxOccurrencesPerPlan = 100;
+    public const int MaxBuffered = 500;
+    /// <summary>Re-runs after lost leases stop here even when MaxAttempts is lower: a crash is not the job's failure, but a job that kills its host must not loop forever.</summary>
+    public const int CrashAttempts = 3;
+    public static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(30);
+
+    private SchedulePolicies Policies => definition.Policies;
+    private string Key => definition.Key.Value;
+
+    public DateTimeOffset FireTime(DateTimeOffset due) => due + Jitter.For(Key, due, Policies.Jitter);
+
+    /// <summary>
+    /// Plans at <paramref name="now"/>, taking only work due by <paramref name="dueBy"/> (default: now). The dispatcher
+    /// passes its tick's start, so work falling due while the tick runs is left to the next tick and one tick ends.
+    /// </summary>
+    public Plan Plan(ScheduleState state, DateTimeOffset now, DateTimeOffset? dueBy = null)
+    {
+        var cutoff = dueBy is { } d && d < now ? d : now;
+        var inFlight = state.InFlight.ToList();
+        var pending = state.Pending.ToList();
+        var abandoned = TakeExpiredLeases(inFlight, pending, now);
+        if (state.Status != ScheduleStatus.Active)
+        {
+            return abandoned.Count == 0
+                ? new Plan(state, [], [], [])
+                : new Plan(state with { InFlight = inFlight, Pending = pending }, [], [], abandoned);
+        }
+
+        var notes = new List<LedgerNote>();
+        var due = new List<DateTimeOffset>();
+        var next = CollectDue(state.NextDue, now, cutoff, due, notes);
+
+        var claims = new List<ClaimedRun>();
+        var free = Policies.ConcurrencyLimit - inFlight.Count;
+        foreach (var run in pending.Where(p => p.NotBefore <= cutoff).OrderBy(p => p.Due).ToList())
+        {
+            if (free <= 0)
+            {
+                break;
+            }
+
+            pending.Remove(run);
+            claims.Add(Claim(run.Due, run.Attempt, ReasonFor(run.Kind), now, inFlight));
+            free--;
+        }
+
+        var skipped = new List<DateTimeOffset>();
+        foreach (var occurrence in due)
+        {
+            if (free > 0)
+            {
+                claims.Add(Claim(occurrence, 1, ClaimReason.Scheduled, now, inFlight));
+                free--;
+            }
+            else if (claims.Count > 0 && inFlight.Count == claims.Count)
+            {
+                // Blocked only by runs this plan starts: leave it due, it runs when they finish.
+                next = occurrence;
+                break;
+            }
+            else
+            {
+                ApplyOverlap(occurrence, pending, skipped);
+            }
+        }
+
+        if (skipped.Count > 0)
+        {
+            var holder = inFlight.OrderBy(r => r.ClaimedAt).First();
+            notes.Add(new LedgerNote(RunStatus.Skipped, skipped[0], skipped[^1], skipped.Count, SkipReason(holder)));
+        }
+
+        var newState = state with
+        {
+            NextDue = next,
+            InFlight = inFlight,
+            Pending = pending,
+            Status = next is null && inFlight.Count == 0 && pending.Count == 0 ? ScheduleStatus.Finished : ScheduleStatus.Active,
+        };
+        return claims.Count == 0 && notes.Count == 0 && abandoned.Count == 0 && newState.NextDue == state.NextDue && newState.Status == state.Status
+            ? new Plan(state, [], [], [])
+            : new Plan(newState, claims, notes, abandoned);
+    }
+
+    /// <summary>The earliest instant at which planning this state again could do something, or null for never.</summary>
+    public DateTimeOffset? WakeAt(ScheduleState state)
+    {
+        DateTimeOffset? wake = null;
+        void Consider(DateTimeOffset t) => wake = wake is { } w && w <= t ? w : t;
+
+        foreach (var run in state.InFlight)
+        {
+            Consider(run.LeaseUntil);
+        }
+
+        if (state.Status == ScheduleStatus.Active)
+        {
+            if (state.NextDue is { } next)
+            {
+                Consider(FireTime(next));
+            }
+
+            if (state.InFlight.Count < Policies.ConcurrencyLimit)
+            {
+                foreach (var run in state.Pending)
+                {
+                    Consider(run.NotBefore);
+                }
+            }
+        }
+
+        return wake;
+    }
+
+    /// <summary>For a state without a usable definition: only record the runs whose lease ran out; nothing new starts.</summary>
+    public static Plan ExpireLeasesOnly(ScheduleState state, DateTimeOffset now)
+    {
+        var inFlight = state.InFlight.ToList();
+        var expired = TakeExpiredLeases(inFlight, [], now, rerunBelow: 0);
+        return expired.Count == 0 ? new Plan(state, [], [], []) : new Plan(state with { InFlight = inFlight }, [], [], expired);
+    }
+
+    private List<InFlightRun> TakeExpiredLeases(List<InFlightRun> inFlight, List<PendingRun> pending, DateTimeOffset now) =>
+        TakeExpiredLeases(inFlight, pending, now, Math.Max(Policies.MaxAttempts, CrashAttempts));
+
+    private static List<InFlightRun> TakeExpiredLeases(List<InFlightRun> inFlight, List<PendingRun> pending, DateTimeOffset now, int rerunBelow)
+    {
+        var expired = inFlight.Where(r => r.LeaseUntil <= now).ToList();
+        foreach (var run in expired)
+        {
+            inFlight.Remove(run);
+            if (run.Attempt < rerunBelow)
+            {
+                pending.Add(new PendingRun(run.Due, run.Attempt + 1, now, PendingKind.Abandoned));
+            }
+        }
+
+        return expired;
+    }
+
+    /// <summary>Fills <paramref name="due"/> with the occurrences to run now, applying the misfire policy, and returns the new next due time.</summary>
+    private DateTimeOffset? CollectDue(DateTimeOffset? next, DateTimeOffset now, DateTimeOffset cutoff, List<DateTimeOffset> due, List<LedgerNote> notes)
+    {
+        if (next is not { } first || FireTime(first) > cutoff)
+        {
+            return next;
+        }
+
+        var lateCut = now - Policies.MisfireGrace;
+        if (FireTime(first) < lateCut && Policies.Coalesce != CoalescePolicy.All)
+        {
+            var lastLate = timeline.LatestAtOrBefore(lateCut, first) ?? first;
+            if (lastLate > first && FireTime(lastLate) >= lateCut)
+            {
+                lastLate = timeline.LatestAtOrBefore(lastLate.AddTicks(-1), first) ?? first;
+            }
+
+            var count = timeline.Count(first, lastLate);
+            var lateBy = now - FireTime(first);
+            switch (Policies.Coalesce)
+            {
+                case CoalescePolicy.Earliest:
+                    due.Add(first);
+                    if (count > 1)
+                    {
+                        notes.Add(MissedNote(timeline.Next(first)!.Value, lastLate, count - 1, lateBy, $"coalesced into the run of {first:O} (Coalesce=Earliest)"));
+                    }
+
+                    break;
+                case CoalescePolicy.Latest:
+                    due.Add(lastLate);
+                    if (count > 1)
+                    {
+                        var beforeLast = timeline.LatestAtOrBefore(lastLate.AddTicks(-1), first) ?? first;
+                        notes.Add(MissedNote(first, beforeLast, count - 1, lateBy, $"coalesced into the run of {lastLate:O} (Coalesce=Latest)"));
+                    }
+
+                    break;
+                default:
+                    notes.Add(MissedNote(first, lastLate, count, lateBy, "not run (Coalesce=None)"));
+                    break;
+            }
+
+            next = timeline.Next(lastLate);
+        }
+
+        while (next is { } n && FireTime(n) <= cutoff && due.Count < MaxOccurrencesPerPlan)
+        {
+            due.Add(n);
+            next = timeline.Next(n);
+        }
+
+        return next;
+    }
+
+    private LedgerNote MissedNote(DateTimeOffset first, DateTimeOffset last, long count, TimeSpan lateBy, string what) =>
+        new(RunStatus.Missed, first, last, count,
+            $"{count}{(count >= 100_000 ? "+" : "")} occurrence{(count == 1 ? "" : "s")} from {first:O} to {last:O} missed: first seen {Describe(lateBy)} late, past the {Describe(Policies.MisfireGrace)} misfire grace; {what}");
+
+    private void ApplyOverlap(DateTimeOffset occurrence, List<PendingRun> pending, List<DateTimeOffset> skipped)
+    {
+        var buffered = pending.Count(p => p.Kind == PendingKind.Buffered);
+        var hold = Policies.Overlap switch
+        {
+            OverlapPolicy.BufferOne => buffered == 0,
+            OverlapPolicy.BufferAll => buffered < MaxBuffered,
+            _ => false,
+        };
+        if (hold)
+        {
+            pending.Add(new PendingRun(occurrence, 1, occurrence, PendingKind.Buffered));
+        }
+        else
+        {
+            skipped.Add(occurrence);
+        }
+    }
+
+    private string SkipReason(InFlightRun holder) => Policies.Overlap switch
+    {
+        OverlapPolicy.AllowAll => $"MaxConcurrency {Policies.MaxConcurrency} reached (Overlap=AllowAll)",
+        OverlapPolicy.BufferOne => $"run of {holder.Due:O} still in flight on {holder.Instance} and one occurrence is already buffered (Overlap=BufferOne)",
+        OverlapPolicy.BufferAll => $"run of {holder.Due:O} still in flight and the buffer holds {MaxBuffered} occurrences (Overlap=BufferAll)",
+        _ => $"run of {holder.Due:O} still in flight on {holder.Instance} (Overlap=Skip)",
+    };
+
+    private ClaimedRun Claim(DateTimeOffset due, int attempt, ClaimReason reason, DateTimeOffset now, List<InFlightRun> inFlight)
+    {
+        var leaseUntil = now + Policies.Timeout + LeaseMargin;
+        inFlight.Add(new InFlightRun(due, attempt, leaseUntil, instance, now));
+        return new ClaimedRun(due, attempt, reason, leaseUntil);
+    }
+
+    private static ClaimReason ReasonFor(PendingKind kind) => kind switch
+    {
+        PendingKind.Retry => ClaimReason.Retry,
+        PendingKind.Buffered => ClaimReason.Buffered,
+        PendingKind.Manual => ClaimReason.Manual,
+        _ => ClaimReason.LeaseExpired,
+    };
+
+    internal static string Describe(TimeSpan span) => span.TotalSeconds < 120
+        ? $"{span.TotalSeconds:0.#}s"
+        : span.TotalHours < 48 ? $"{span.TotalMinutes:0}m" : $"{span.TotalDays:0.#}d";
+}

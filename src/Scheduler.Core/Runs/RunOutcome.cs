@@ -1,0 +1,15 @@
+namespace Scheduler.Runs;
+
+/// <summary>What a finished run reports: its status, when it ran, why it failed, and which blobs it read (name → ETag).</summary>
+public sealed record RunOutcome(
+    RunStatus Status,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    string? ErrorType = null,
+    string? ErrorMessage = null,
+    IReadOnlyDictionary<string, string>? InputsRead = null,
+    string? SkipReason = null,
+    bool Interrupted = false)
+{
+    public bool ShouldRetry => Status is RunStatus.Failed or RunStatus.TimedOut;
+}

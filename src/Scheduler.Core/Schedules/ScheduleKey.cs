@@ -1,0 +1,24 @@
+namespace Scheduler.Schedules;
+
+/// <summary>Identity of a schedule: the Schedules table's PartitionKey (group) and RowKey (id).</summary>
+public readonly record struct ScheduleKey(string Group, string Id)
+{
+    public const string DefaultGroup = "default";
+    private const char Separator = '|';
+
+    /// <summary>One string naming the schedule, used as the dispatcher's partition key: <c>group|id</c>.</summary>
+    public string Value => Group + Separator + Id;
+
+    public static ScheduleKey Parse(string value)
+    {
+        var at = value.IndexOf(Separator, StringComparison.Ordinal);
+        if (at <= 0 || at == value.Length - 1)
+        {
+            throw new FormatException($"\"{value}\" is not a schedule key; expected group|id.");
+        }
+
+        return new ScheduleKey(value[..at], value[(at + 1)..]);
+    }
+
+    public override string ToString() => Group == DefaultGroup ? Id : Value;
+}

@@ -1,0 +1,58 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Scheduler.Azure.Admin;
+using Scheduler.Azure.Dispatch;
+using Scheduler.Azure.Hosting;
+using Scheduler.Azure.Storage;
+using Scheduler.Jobs;
+
+namespace Scheduler.Azure.Tests.Fixtures;
+
+/// <summary>
+/// One scheduler instance (its own DI container, instance id and request counter) over tables with a per-test prefix.
+/// Several harnesses with the same prefix are several dispatchers sharing one storage account.
+/// </summary>
+public sealed class SchedulerHarness : IAsyncDisposable
+{
+    private readonly ServiceProvider _provider;
+
+    private SchedulerHarness(ServiceProvider provider) => _provider = provider;
+
+    public IServiceProvider Services => _provider;
+    public Dispatcher Dispatcher => _provider.GetRequiredService<Dispatcher>();
+    public ScheduleAdmin Admin => _provider.GetRequiredService<ScheduleAdmin>();
+    public StateStore States => _provider.GetRequiredService<StateStore>();
+    public SchedulerTables Tables => _provider.GetRequiredService<SchedulerTables>();
+    public Reconciler Reconciler => _provider.GetRequiredService<Reconciler>();
+    public StorageRequestCounter Requests => _provider.GetRequiredService<StorageRequestCounter>();
+    public TableClient SchedulesTable => Tables.Schedules;
+
+    public static string NewPrefix() => "t" + Guid.NewGuid().ToString("N")[..10];
+
+    public static async Task<SchedulerHarness> StartAsync(
+        AzuriteFixture azurite,
+        string prefix,
+        Action<SchedulerBuilder>? jobs = null,
+        Action<SchedulerOptions>? configure = null,
+        Action<IServiceCollection>? services = null,
+        string? instanceId = null)
+    {
+        var options = new SchedulerOptions { Tables = new TableNames { Prefix = prefix } };
+        options.Inputs.AllowedContainers.Add("imports");
+        if (instanceId is not null)
+        {
+            options.InstanceId = instanceId;
+        }
+
+        configure?.Invoke(options);
+        var collection = new ServiceCollection();
+        var builder = collection.AddScheduler(() => StorageConnection.FromConnectionString(azurite.ConnectionString), options);
+        jobs?.Invoke(builder);
+        services?.Invoke(collection);
+        var provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+        await provider.GetRequiredService<SchedulerInitializer>().InitializeAsync();
+        return new SchedulerHarness(provider);
+    }
+
+    public ValueTask DisposeAsync() => _provider.DisposeAsync();
+}
