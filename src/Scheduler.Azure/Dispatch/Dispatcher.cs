@@ -82,7 +82,7 @@ public sealed class Dispatcher(
             return;
         }
 
-        var planner = new DuePlanner(definition!, ScheduleTimeline.For(definition!), options.InstanceId);
+        var planner = new DuePlanner(definition!, ScheduleTimeline.For(definition!), options.InstanceId, options.LeaseMargin);
         while (!cancellationToken.IsCancellationRequested)
         {
             var now = clock.GetUtcNow();

@@ -117,7 +117,7 @@ public sealed class Reconciler(
         var state = valid
             ? DefinitionChange.Apply(current?.State, definition!, etag, snapshot, changedAt)
             : DefinitionChange.ApplyInvalid(current?.State, errors, etag, snapshot);
-        var wakeAt = definition is not null ? new DuePlanner(definition, ScheduleTimeline.For(definition), options.InstanceId).WakeAt(state) : LeaseWake(state);
+        var wakeAt = definition is not null ? new DuePlanner(definition, ScheduleTimeline.For(definition), options.InstanceId, options.LeaseMargin).WakeAt(state) : LeaseWake(state);
         var change = current is null ? "Added" : current.State.Status == ScheduleStatus.Deleted ? "Re-added" : "Edited";
         var edit = new EditEntry(change, now, current?.State.Definition, snapshot, state.Status.ToString(), state.Error);
 

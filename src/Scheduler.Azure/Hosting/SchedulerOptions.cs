@@ -31,6 +31,9 @@ public sealed class SchedulerOptions
     /// <summary>How long a handler may ignore cancellation after its timeout before the run is abandoned and recorded TimedOut.</summary>
     public TimeSpan AbandonGrace { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Added to a run's TimeoutSeconds to form its lease; after the lease an unreported run is presumed dead and re-run.</summary>
+    public TimeSpan LeaseMargin { get; set; } = TimeSpan.FromSeconds(30);
+
     public InputOptions Inputs { get; set; } = new();
 }
 

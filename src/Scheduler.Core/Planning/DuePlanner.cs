@@ -9,14 +9,15 @@ namespace Scheduler.Planning;
 /// state becomes. Pure: the dispatcher commits the result with one conditional write, so a plan made by two instances
 /// at once takes effect only once.
 /// </summary>
-public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline timeline, string instance)
+public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline timeline, string instance, TimeSpan? leaseMargin = null)
 {
     /// <summary>Occurrences a single plan may claim or record; the rest wait for the next plan (bounds one tick's work).</summary>
     public const int MaxOccurrencesPerPlan = 100;
     public const int MaxBuffered = 500;
     /// <summary>Re-runs after lost leases stop here even when MaxAttempts is lower: a crash is not the job's failure, but a job that kills its host must not loop forever.</summary>
     public const int CrashAttempts = 3;
-    public static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(30);
+    /// <summary>Added to a run's timeout to make its lease: the time a dead instance's claim blocks a re-run.</summary>
+    public static readonly TimeSpan DefaultLeaseMargin = TimeSpan.FromSeconds(30);
 
     private SchedulePolicies Policies => definition.Policies;
     private string Key => definition.Key.Value;
@@ -145,7 +146,7 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
             inFlight.Remove(run);
             if (run.Attempt < rerunBelow)
             {
-                pending.Add(new PendingRun(run.Due, run.Attempt + 1, now, PendingKind.Abandoned));
+                pending.Add(new PendingRun(run.Due, run.Attempt + 1, run.LeaseUntil, PendingKind.Abandoned)); // due since the lease ended
             }
         }
 
@@ -240,7 +241,7 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
 
     private ClaimedRun Claim(DateTimeOffset due, int attempt, ClaimReason reason, DateTimeOffset now, List<InFlightRun> inFlight)
     {
-        var leaseUntil = now + Policies.Timeout + LeaseMargin;
+        var leaseUntil = now + Policies.Timeout + (leaseMargin ?? DefaultLeaseMargin);
         inFlight.Add(new InFlightRun(due, attempt, leaseUntil, instance, now));
         return new ClaimedRun(due, attempt, reason, leaseUntil);
     }
