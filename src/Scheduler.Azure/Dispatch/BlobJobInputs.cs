@@ -46,7 +46,7 @@ internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? loca
 
                 foreach (var item in page.Values)
                 {
-                    yield return new Input(this, container.GetBlobClient(item.Name), item.Properties.ETag?.ToString() ?? "", item.Properties.ContentLength ?? 0);
+                    yield return new Input(this, container.GetBlobClient(item.Name), Unquoted(item.Properties.ETag?.ToString()), item.Properties.ContentLength ?? 0);
                 }
             }
         }
@@ -67,7 +67,7 @@ internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? loca
         try
         {
             var properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
-            return new Input(this, blob, properties.Value.ETag.ToString(), properties.Value.ContentLength);
+            return new Input(this, blob, Unquoted(properties.Value.ETag.ToString()), properties.Value.ContentLength);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -84,6 +84,9 @@ internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? loca
             await stream.DisposeAsync();
         }
     }
+
+    /// <summary>Listing and properties quote ETags differently; the ledger records one form.</summary>
+    private static string Unquoted(string? etag) => etag?.Trim('"') ?? "";
 
     private BlobContainerClient Container() => location is null
         ? throw new JobInputException($"schedule {schedule} has no Input; set Input to a container/prefix such as \"imports/incoming/\"")
@@ -109,7 +112,7 @@ internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? loca
                     options.Conditions = new BlobRequestConditions { IfMatch = new global::Azure.ETag(etag) };
                 }
 
-                var stream = await blob.OpenReadAsync(options, cancellationToken);
+                var stream = new RunOwnedStream(await blob.OpenReadAsync(options, cancellationToken));
                 owner._opened.Add(stream);
                 owner._read[blob.Name] = etag;
                 return stream;

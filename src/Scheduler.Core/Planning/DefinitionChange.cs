@@ -26,6 +26,11 @@ public static class DefinitionChange
         try
         {
             var from = current.LastDue is { } last && last > changedAt ? last : changedAt.AddTicks(-1);
+            if (definition.Trigger is TriggerSpec.Once once && current.LastDue is null && once.At <= from && once.At >= changedAt - definition.Policies.MisfireGrace)
+            {
+                from = once.At.AddTicks(-1); // "run at now" written a moment ago still runs, as it would within its misfire grace
+            }
+
             next = keepDue ? current.NextDue : ScheduleTimeline.For(definition).Next(from);
         }
         catch (NonAdvancingTriggerException ex)

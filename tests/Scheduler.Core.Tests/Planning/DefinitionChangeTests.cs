@@ -58,6 +58,16 @@ public sealed class DefinitionChangeTests
     }
 
     [Fact]
+    public void Apply_RunsOneShotWhoseTimeIsWithinGraceOfTheEdit()
+    {
+        // Act
+        var state = Planned(Definition(("RunAt", "2026-05-01T09:59:30Z"), ("MisfireGraceSeconds", 60)), At("2026-05-01T10:00:00Z"));
+
+        // Assert
+        Assert.Equal(At("2026-05-01T09:59:30Z"), state.NextDue);
+    }
+
+    [Fact]
     public void Apply_FinishesOneShotInThePast()
     {
         // Act
