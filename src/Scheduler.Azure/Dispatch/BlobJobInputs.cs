@@ -97,6 +97,7 @@ internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? loca
 
     private sealed class Input(BlobJobInputs owner, BlobClient blob, string etag, long size) : IJobInput
     {
+        public string Container => blob.BlobContainerName;
         public string Name => blob.Name;
         public string ETag => etag;
         public long Size => size;

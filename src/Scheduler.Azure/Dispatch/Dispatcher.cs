@@ -21,6 +21,8 @@ public sealed class Dispatcher(
     StateStore states,
     DefinitionResolver resolver,
     JobRunner runner,
+    RunCompletion completion,
+    OccurrenceQueue queue,
     SchedulerOptions options,
     StorageRequestCounter requests,
     TimeProvider clock,
@@ -93,7 +95,11 @@ public sealed class Dispatcher(
             }
             catch (NonAdvancingTriggerException ex)
             {
-                current = await HoldUnresolvableAsync(current with { State = DefinitionChange.ApplyInvalid(current.State, [ex.Message], current.State.DefinitionETag ?? "", current.State.Definition ?? "{}") }, [ex.Message], counters, cancellationToken);
+                if (await HoldUnresolvableAsync(current, [ex.Message], counters, cancellationToken) is { } held)
+                {
+                    await MoveIndexAsync(entries, held.WakeAt, key);
+                }
+
                 return;
             }
 
@@ -120,6 +126,14 @@ public sealed class Dispatcher(
                 continue;
             }
 
+            if (options.Dispatch == DispatchMode.Queue)
+            {
+                // Scale-out: RunOccurrence runs them on whichever instance takes the message. A lost message is
+                // covered by the lease: the occurrence is claimed again when it expires.
+                await queue.EnqueueAsync(key, plan.Claims, cancellationToken);
+                break;
+            }
+
             var outcomes = await Task.WhenAll(plan.Claims.Select(claim => runner.RunAsync(definition!, claim, cancellationToken)));
             for (var i = 0; i < outcomes.Length; i++)
             {
@@ -132,36 +146,22 @@ public sealed class Dispatcher(
         await MoveIndexAsync(entries, planner.WakeAt(current.State), key);
     }
 
-    /// <summary>Records a finished run, re-reading the state when another instance changed it meanwhile. Never cancelled: a result must not be lost to shutdown.</summary>
     private async Task<LoadedState> CompleteAsync(LoadedState current, ScheduleDefinition definition, DuePlanner planner, ClaimedRun claim, RunOutcome outcome, TickCounters counters)
     {
-        if (outcome.Status == RunStatus.Succeeded)
+        switch (outcome.Status)
         {
-            counters.Succeeded();
-        }
-        else if (outcome.Status == RunStatus.Skipped)
-        {
-            counters.Skipped(1);
-        }
-        else
-        {
-            counters.Failed();
-            logger.LogWarning("Run of {ScheduleId} due {Due} attempt {Attempt} {Status}: {Error}", definition.Key.ToString(), claim.Due, claim.Attempt, outcome.Status, outcome.ErrorMessage);
+            case RunStatus.Succeeded:
+                counters.Succeeded();
+                break;
+            case RunStatus.Skipped:
+                counters.Skipped(1);
+                break;
+            default:
+                counters.Failed();
+                break;
         }
 
-        while (true)
-        {
-            var state = Completion.Apply(current.State, definition.Policies, claim, outcome);
-            try
-            {
-                return await states.CommitCompletionAsync(current, state, state is null ? current.WakeAt : planner.WakeAt(state), claim, outcome, options.InstanceId, clock.GetUtcNow(), CancellationToken.None);
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status == 412)
-            {
-                current = await states.GetAsync(current.Key, CancellationToken.None)
-                    ?? throw new InvalidOperationException($"the state row of {current.Key} disappeared while a run was recorded");
-            }
-        }
+        return await completion.RecordAsync(current, definition, planner, claim, outcome);
     }
 
     /// <summary>A state whose stored definition no longer validates here (say, its job was unregistered by a deploy): mark it invalid, record lost leases, start nothing.</summary>

@@ -35,6 +35,30 @@ public sealed class SchedulerOptions
     public TimeSpan LeaseMargin { get; set; } = TimeSpan.FromSeconds(30);
 
     public InputOptions Inputs { get; set; } = new();
+
+    /// <summary>
+    /// The tick's schedule, six-field NCRONTAB as Functions timers use it. The timer function reads it as
+    /// %Scheduler:TickSchedule%; the standalone host reads the same setting.
+    /// </summary>
+    public string TickSchedule { get; set; } = "0 * * * * *";
+
+    /// <summary>
+    /// Within one tick invocation, wait for occurrences due before the next tick and start them on time. Costs one
+    /// index read per wait; turns a once-a-minute timer into sub-second start latency.
+    /// </summary>
+    public bool PreciseFiring { get; set; } = true;
+
+    /// <summary>Inline: the tick runs jobs itself. Queue: the tick enqueues claimed occurrences for RunOccurrence.</summary>
+    public DispatchMode Dispatch { get; set; } = DispatchMode.Inline;
+
+    /// <summary>The storage queue claimed occurrences go to in Queue mode.</summary>
+    public string Queue { get; set; } = "scheduler-occurrences";
+}
+
+public enum DispatchMode
+{
+    Inline,
+    Queue,
 }
 
 public sealed class TableNames

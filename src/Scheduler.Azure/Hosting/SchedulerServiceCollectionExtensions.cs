@@ -14,6 +14,13 @@ public static class SchedulerServiceCollectionExtensions
     public static SchedulerBuilder AddScheduler(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection(SchedulerOptions.Section).Get<SchedulerOptions>() ?? new SchedulerOptions();
+
+        // App settings are flat strings: "imports,reports" is as valid as the indexed form (...__AllowedContainers__0).
+        if (configuration[$"{SchedulerOptions.Section}:Inputs:AllowedContainers"] is { Length: > 0 } flat)
+        {
+            options.Inputs.AllowedContainers.Add(flat);
+        }
+
         return services.AddScheduler(() => StorageConnection.FromConfiguration(configuration), options);
     }
 
@@ -28,6 +35,7 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton<StorageRequestCounter>();
         services.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateTableService(sp.GetRequiredService<StorageRequestCounter>()));
         services.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateBlobService(sp.GetRequiredService<StorageRequestCounter>()));
+        services.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateQueueService(sp.GetRequiredService<StorageRequestCounter>()));
         services.AddSingleton(sp => new SchedulerTables(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), options.Tables));
         services.AddSingleton<DefinitionStore>();
         services.AddSingleton<StateStore>();
@@ -38,6 +46,10 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton<JobRunner>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<TickDriver>();
+        services.AddSingleton<RunCompletion>();
+        services.AddSingleton<OccurrenceQueue>();
+        services.AddSingleton<OccurrenceExecutor>();
         services.AddSingleton<ScheduleAdmin>();
         services.AddSingleton<SchedulerInitializer>();
         return new SchedulerBuilder(services);

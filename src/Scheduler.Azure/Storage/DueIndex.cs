@@ -37,6 +37,18 @@ public sealed class DueIndex(SchedulerTables tables)
         return due;
     }
 
+    /// <summary>The earliest wake time before <paramref name="before"/>, or null: what a precise tick waits for.</summary>
+    public async Task<DateTimeOffset?> PeekEarliestAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {Ticks(before)}");
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            return Parse(e.RowKey).WakeAt;
+        }
+
+        return null;
+    }
+
     public Task UpsertAsync(DateTimeOffset wakeAt, ScheduleKey key, CancellationToken cancellationToken) =>
         Table.UpsertEntityAsync(new TableEntity(Partition, RowKey(wakeAt, key)), TableUpdateMode.Replace, cancellationToken);
 

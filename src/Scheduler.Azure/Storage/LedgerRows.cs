@@ -68,7 +68,7 @@ internal static class LedgerRows
         Enum.TryParse<RunStatus>(e.GetString("Status"), out var status) ? status : RunStatus.Running,
         Iso.Parse(e.GetString("Due")) ?? DateTimeOffset.MinValue,
         e.GetInt32("Attempt") ?? 0,
-        e.GetString("Reason") ?? e.GetString("SkipReason"),
+        e.GetString("SkipReason") ?? e.GetString("Reason"), // a job's own skip reason says more than why it was claimed
         e.GetString("Instance"),
         Iso.Parse(e.GetString("StartedAt")),
         Iso.Parse(e.GetString("FinishedAt")),

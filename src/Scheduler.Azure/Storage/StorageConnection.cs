@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 
 namespace Scheduler.Azure.Storage;
@@ -15,20 +16,22 @@ public sealed class StorageConnection
 {
     public const string DefaultName = "SchedulerStorage";
 
-    private StorageConnection(string? connectionString, Uri? tableUri, Uri? blobUri, TokenCredential? credential)
+    private StorageConnection(string? connectionString, Uri? tableUri, Uri? blobUri, Uri? queueUri, TokenCredential? credential)
     {
         ConnectionString = connectionString;
         TableServiceUri = tableUri;
         BlobServiceUri = blobUri;
+        QueueServiceUri = queueUri;
         Credential = credential;
     }
 
     public string? ConnectionString { get; }
     public Uri? TableServiceUri { get; }
     public Uri? BlobServiceUri { get; }
+    public Uri? QueueServiceUri { get; }
     public TokenCredential? Credential { get; }
 
-    public static StorageConnection FromConnectionString(string connectionString) => new(connectionString, null, null, null);
+    public static StorageConnection FromConnectionString(string connectionString) => new(connectionString, null, null, null, null);
 
     public static StorageConnection FromConfiguration(IConfiguration configuration, string name = DefaultName)
     {
@@ -52,7 +55,8 @@ public sealed class StorageConnection
         TokenCredential credential = string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase)
             ? new ManagedIdentityCredential(string.IsNullOrWhiteSpace(clientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(clientId))
             : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
-        return new StorageConnection(null, new Uri(tableUri), new Uri(blobUri), credential);
+        var queueUri = section["queueServiceUri"];
+        return new StorageConnection(null, new Uri(tableUri), new Uri(blobUri), string.IsNullOrWhiteSpace(queueUri) ? null : new Uri(queueUri), credential);
     }
 
     public TableServiceClient CreateTableService(StorageRequestCounter counter)
@@ -62,6 +66,21 @@ public sealed class StorageConnection
         return ConnectionString is not null
             ? new TableServiceClient(ConnectionString, options)
             : new TableServiceClient(TableServiceUri!, Credential!, options);
+    }
+
+    /// <summary>Base64 messages, as the Functions queue trigger reads them by default.</summary>
+    public QueueServiceClient CreateQueueService(StorageRequestCounter counter)
+    {
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+        if (ConnectionString is not null)
+        {
+            return new QueueServiceClient(ConnectionString, options);
+        }
+
+        return QueueServiceUri is not null
+            ? new QueueServiceClient(QueueServiceUri, Credential!, options)
+            : throw new InvalidOperationException($"Queue dispatch needs '{DefaultName}__queueServiceUri' (or a connection string in '{DefaultName}').");
     }
 
     public BlobServiceClient CreateBlobService(StorageRequestCounter counter)

@@ -14,6 +14,9 @@ public interface IJobInputs
 
 public interface IJobInput
 {
+    /// <summary>The blob container the input is in.</summary>
+    string Container { get; }
+
     /// <summary>The blob's full name within its container.</summary>
     string Name { get; }
     string ETag { get; }

@@ -1,0 +1,25 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+using Scheduler.Azure.Dispatch;
+
+namespace Scheduler.Functions.Functions;
+
+/// <summary>The timer that drives every schedule. Its cadence is the app setting Scheduler:TickSchedule.</summary>
+public sealed class SchedulerTick(TickDriver driver, TimeProvider clock, ILogger<SchedulerTick> logger)
+{
+    [Function(nameof(SchedulerTick))]
+    public async Task RunAsync([TimerTrigger("%Scheduler:TickSchedule%")] TimerInfo timer, CancellationToken cancellationToken)
+    {
+        if (timer.IsPastDue)
+        {
+            logger.LogWarning("SchedulerTick is running late; missed occurrences follow each schedule's misfire policy");
+        }
+
+        // ScheduleStatus.Next is local time when WEBSITE_TIME_ZONE is set, UTC otherwise.
+        DateTimeOffset? next = timer.ScheduleStatus?.Next is { } n && n != default
+            ? new DateTimeOffset(n.Kind == DateTimeKind.Local ? n.ToUniversalTime() : DateTime.SpecifyKind(n, DateTimeKind.Utc))
+            : null;
+        next = next > clock.GetUtcNow() ? next : null;
+        await driver.RunInvocationAsync(next, cancellationToken);
+    }
+}

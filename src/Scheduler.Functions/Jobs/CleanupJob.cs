@@ -1,0 +1,71 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
+using Scheduler.Azure.Hosting;
+using Scheduler.Azure.Storage;
+using Scheduler.Jobs;
+
+namespace Scheduler.Functions.Jobs;
+
+/// <summary>Prunes ledger rows and processed blobs (in the allowed input containers) older than Args.days.</summary>
+public sealed class CleanupJob(SchedulerTables schedulerTables, BlobServiceClient blobs, SchedulerOptions options, TimeProvider clock) : IJob
+{
+    public sealed class Settings
+    {
+        public int Days { get; set; } = 30;
+    }
+
+    public async Task RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var days = context.GetArgs<Settings>().Days;
+        if (days < 1)
+        {
+            throw new FormatException($"Args.days is {days}; use 1 or more");
+        }
+
+        var cutoff = clock.GetUtcNow().AddDays(-days);
+        var rows = await PruneLedgerAsync(cutoff, cancellationToken);
+        var files = 0;
+        foreach (var name in options.Inputs.AllowedContainers)
+        {
+            var container = blobs.GetBlobContainerClient(name);
+            if (!await container.ExistsAsync(cancellationToken))
+            {
+                continue;
+            }
+
+            await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "processed/", cancellationToken))
+            {
+                if (blob.Properties.LastModified < cutoff)
+                {
+                    await container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken);
+                    files++;
+                }
+            }
+        }
+
+        context.Logger.LogInformation("Cleanup removed {Rows} ledger rows and {Files} processed blobs older than {Cutoff:O}", rows, files, cutoff);
+    }
+
+    private async Task<int> PruneLedgerAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        var table = schedulerTables.State;
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {StateKeys.RunPrefix} and RowKey lt {StateKeys.After(StateKeys.RunPrefix)} and FinishedAt lt {cutoff.ToUniversalTime().ToString("O")}");
+        var stale = new List<TableEntity>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            stale.Add(row);
+        }
+
+        foreach (var partition in stale.GroupBy(r => r.PartitionKey))
+        {
+            foreach (var chunk in partition.Chunk(100))
+            {
+                await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, global::Azure.ETag.All)), cancellationToken);
+            }
+        }
+
+        return stale.Count;
+    }
+}

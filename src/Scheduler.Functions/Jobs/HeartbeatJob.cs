@@ -1,0 +1,27 @@
+using System.Globalization;
+using Azure.Data.Tables;
+using Scheduler.Jobs;
+
+namespace Scheduler.Functions.Jobs;
+
+/// <summary>Writes one row per occurrence (keyed by due time, so a repeated run rewrites the same row).</summary>
+public sealed class HeartbeatJob(TableServiceClient tables) : IJob
+{
+    public sealed class Settings
+    {
+        public string Table { get; set; } = "Heartbeats";
+    }
+
+    public async Task RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var table = tables.GetTableClient(context.GetArgs<Settings>().Table);
+        await table.CreateIfNotExistsAsync(cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(context.Schedule.Id, context.Due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture))
+        {
+            ["Due"] = context.Due,
+            ["RanAt"] = DateTimeOffset.UtcNow,
+            ["Attempt"] = context.Attempt,
+            ["IdempotencyKey"] = context.IdempotencyKey,
+        }, TableUpdateMode.Replace, cancellationToken);
+    }
+}

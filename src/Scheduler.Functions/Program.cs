@@ -1,0 +1,18 @@
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Scheduler.Azure.Hosting;
+using Scheduler.Functions;
+using Scheduler.Functions.Standalone;
+
+if (args.Contains(StandaloneHost.Flag))
+{
+    return await StandaloneHost.RunAsync(args);
+}
+
+// The Functions host: Core Tools locally (func start), the Function App in Azure.
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.Services.AddSchedulerApp(builder.Configuration);
+builder.Services.AddHostedService<SchedulerStartup>();
+await builder.Build().RunAsync();
+return 0;

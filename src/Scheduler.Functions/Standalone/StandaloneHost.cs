@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Scheduler.Azure.Development;
+
+namespace Scheduler.Functions.Standalone;
+
+/// <summary>
+/// The same app without Azure Functions Core Tools: a generic host with the same registrations and a loop that
+/// calls the same tick. With development storage and nothing on Azurite's ports, it starts Azurite itself.
+/// </summary>
+public static class StandaloneHost
+{
+    public const string Flag = "--standalone";
+    public const string SeedFlag = "--seed-demo";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [.. args.Where(a => a is not Flag and not SeedFlag)],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        var settings = LocalSettings.ReadValues(Path.Combine(AppContext.BaseDirectory, LocalSettings.FileName));
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = settings });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddFilter("Azure", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+
+        await using var azurite = await StartAzuriteIfNeededAsync(builder.Configuration);
+        if (azurite is not null)
+        {
+            builder.Configuration["SchedulerStorage"] = azurite.ConnectionString;
+        }
+
+        builder.Services.AddSchedulerApp(builder.Configuration);
+        builder.Services.AddSingleton(new StandaloneOptions(args.Contains(SeedFlag)));
+        builder.Services.AddSingleton<DemoSeeder>();
+        builder.Services.AddHostedService<StandaloneTickLoop>();
+        using var host = builder.Build();
+        await host.RunAsync();
+        return 0;
+    }
+
+    private static async Task<AzuriteProcess?> StartAzuriteIfNeededAsync(IConfiguration configuration)
+    {
+        var storage = configuration["SchedulerStorage"];
+        if (!string.Equals(storage?.Trim(), "UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase)
+            || AzuriteProcess.IsListening(AzuriteProcess.DefaultTablePort))
+        {
+            return null;
+        }
+
+        var root = AzuriteProcess.FindRepositoryRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException("Development storage is configured and nothing listens on Azurite's ports, and no repository (package.json next to Scheduler.sln) was found to start Azurite from; start Azurite yourself or run from the repository.");
+        Console.WriteLine($"Starting Azurite from {root}/node_modules (data in {Path.Combine(root, ".azurite")})");
+        return await AzuriteProcess.StartAsync(root, Path.Combine(root, ".azurite"),
+            AzuriteProcess.DefaultBlobPort, AzuriteProcess.DefaultQueuePort, AzuriteProcess.DefaultTablePort);
+    }
+}

@@ -1,0 +1,64 @@
+using Azure;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Scheduler.Azure.Dispatch;
+using Scheduler.Azure.Hosting;
+
+namespace Scheduler.Functions.Standalone;
+
+/// <summary>
+/// The standalone host's stand-in for the timer trigger: calls the same tick driver on the same
+/// Scheduler:TickSchedule. Everything after "when to tick" is shared with the Functions host.
+/// </summary>
+internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer initializer, DemoSeeder seeder, StandaloneOptions standalone, TimeProvider clock, ILogger<StandaloneTickLoop> logger)
+    : BackgroundService
+{
+    private static readonly TimeSpan OutageBackoffMax = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.Zero;
+        var initialized = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!initialized)
+                {
+                    await initializer.InitializeAsync(stoppingToken);
+                    if (standalone.SeedDemo)
+                    {
+                        await seeder.SeedAsync(stoppingToken);
+                    }
+
+                    initialized = true;
+                    logger.LogInformation("Standalone scheduler started; ticking on \"{TickSchedule}\". Ctrl+C stops it.", driver.TickSchedule);
+                }
+
+                var now = clock.GetUtcNow();
+                var next = driver.NextTickAfter(now + backoff);
+                await Task.Delay(next - now, clock, stoppingToken);
+                await driver.RunInvocationAsync(driver.NextTickAfter(next), stoppingToken);
+                backoff = TimeSpan.Zero;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (RequestFailedException ex)
+            {
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, OutageBackoffMax.Ticks));
+                logger.LogError("Storage is not answering ({Status} {Message}); backing off {Backoff}s and retrying", ex.Status, ex.Message.Split('\n')[0], backoff.TotalSeconds);
+            }
+            catch (HttpRequestException ex)
+            {
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, OutageBackoffMax.Ticks));
+                logger.LogError("Storage is unreachable ({Message}); backing off {Backoff}s and retrying", ex.Message, backoff.TotalSeconds);
+            }
+        }
+
+        logger.LogInformation("Standalone scheduler stopped; runs in flight were cancelled, recorded and released");
+    }
+}
+
+internal sealed record StandaloneOptions(bool SeedDemo);

@@ -1,0 +1,55 @@
+using Microsoft.Azure.Functions.Worker;
+using Scheduler.Azure.Admin;
+using Scheduler.Azure.Dispatch;
+using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Functions.Functions;
+using Scheduler.Functions.Tests.Fixtures;
+using Scheduler.Runs;
+using Scheduler.Schedules;
+
+namespace Scheduler.Functions.Tests;
+
+[Collection(AzuriteCollection.Name)]
+[Trait("Category", "Azurite")]
+public sealed class SchedulerTickTests(AzuriteFixture azurite)
+{
+    private static readonly ScheduleKey Key = new("default", "beat");
+
+    [Fact]
+    public async Task TimerFunction_InvokedDirectly_DrivesRealRuns()
+    {
+        // Arrange
+        await using var app = await AppHarness.StartAsync(azurite);
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec { Job = "heartbeat", Interval = TimeSpan.FromSeconds(1), Args = new { table = app.Prefix + "beats" } });
+        var tick = app.Get<SchedulerTick>();
+
+        // Act
+        await tick.RunAsync(new TimerInfo(), default);
+        await Task.Delay(1100);
+        await tick.RunAsync(new TimerInfo(), default);
+
+        // Assert
+        var runs = await app.States.ReadRunsAsync(Key);
+        Assert.Contains(runs, r => r.Status == RunStatus.Succeeded);
+        var beats = app.Tables.Service.GetTableClient(app.Prefix + "beats").QueryAsync<global::Azure.Data.Tables.TableEntity>();
+        Assert.NotEmpty(await beats.ToListAsync());
+    }
+
+    [Fact]
+    public async Task PreciseFiring_StartsOccurrencesWithinTheInvocation()
+    {
+        // Arrange: a tick every minute would start these up to a minute late; the invocation waits for them instead
+        await using var app = await AppHarness.StartAsync(azurite, ("Scheduler:PreciseFiring", "true"));
+        var due = DateTimeOffset.UtcNow.AddSeconds(3);
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec { Job = "heartbeat", RunAt = due, Args = new { table = app.Prefix + "beats" } });
+
+        // Act
+        var reports = await app.Get<TickDriver>().RunInvocationAsync(DateTimeOffset.UtcNow.AddSeconds(6), default);
+
+        // Assert
+        var run = Assert.Single(await app.States.ReadRunsAsync(Key));
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+        Assert.InRange(run.StartedAt!.Value - due, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        Assert.True(reports.Count >= 2);
+    }
+}

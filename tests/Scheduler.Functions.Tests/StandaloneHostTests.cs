@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Scheduler.Azure.Admin;
+using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Functions.Tests.Fixtures;
+using Scheduler.Runs;
+using Scheduler.Schedules;
+
+namespace Scheduler.Functions.Tests;
+
+[Collection(AzuriteCollection.Name)]
+[Trait("Category", "Azurite")]
+public sealed class StandaloneHostTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task StandaloneHost_RunsHeartbeats_AndStopsCleanlyOnSigint()
+    {
+        // Arrange
+        await using var app = await AppHarness.StartAsync(azurite);
+        var key = new ScheduleKey("default", "beat");
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(key, new ScheduleSpec { Job = "heartbeat", Interval = TimeSpan.FromSeconds(1), Args = new { table = app.Prefix + "beats" } });
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(AzuriteFixture.RepositoryRoot(), "src", "Scheduler.Functions", "bin", configuration, "net10.0", "Scheduler.Functions.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add("--standalone");
+        start.Environment["SchedulerStorage"] = azurite.ConnectionString;
+        start.Environment["Scheduler__Tables__Prefix"] = app.Prefix;
+        start.Environment["Scheduler__TickSchedule"] = "*/1 * * * * *";
+        start.Environment["Scheduler__PreciseFiring"] = "false";
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var host = Process.Start(start)!;
+        host.OutputDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
+        host.ErrorDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
+        host.BeginOutputReadLine();
+        host.BeginErrorReadLine();
+
+        try
+        {
+            // Act: let it tick until a few heartbeats ran, then Ctrl+C
+            var deadline = DateTime.UtcNow.AddSeconds(40);
+            while ((await app.States.ReadRunsAsync(key)).Count(r => r.Status == RunStatus.Succeeded) < 3 && DateTime.UtcNow < deadline && !host.HasExited)
+            {
+                await Task.Delay(300);
+            }
+
+            var interrupted = Stopwatch.StartNew();
+            using (var kill = Process.Start("kill", ["-INT", host.Id.ToString()]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            var exited = host.WaitForExit(TimeSpan.FromSeconds(25));
+
+            // Assert
+            Assert.True(exited, "the host did not stop within 25 s of SIGINT:\n" + string.Join("\n", output));
+            Assert.Equal(0, host.ExitCode);
+            Assert.True((await app.States.ReadRunsAsync(key)).Count(r => r.Status == RunStatus.Succeeded) >= 3, string.Join("\n", output));
+            Assert.Contains(output, line => line.Contains("Standalone scheduler stopped", StringComparison.Ordinal));
+            Assert.Contains(output, line => line.Contains("Ran beat (heartbeat)", StringComparison.Ordinal));
+            Assert.InRange(interrupted.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(25));
+        }
+        finally
+        {
+            if (!host.HasExited)
+            {
+                host.Kill(entireProcessTree: true);
+            }
+        }
+    }
+}
