@@ -5,5 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
-dotnet build src/Scheduler.Functions --configuration Release --verbosity quiet -nologo
+build_log=$(mktemp)
+# The Functions SDK's generated extension project prints restore warnings that are not ours; show them only on failure.
+dotnet build src/Scheduler.Functions --configuration Release --verbosity quiet -nologo >"$build_log" 2>&1 || { cat "$build_log"; exit 1; }
+rm -f "$build_log"
 exec dotnet src/Scheduler.Functions/bin/Release/net10.0/Scheduler.Functions.dll --standalone --seed-demo "$@"
