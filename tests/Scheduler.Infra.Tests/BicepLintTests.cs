@@ -1,0 +1,31 @@
+namespace Scheduler.Infra.Tests;
+
+public sealed class BicepLintTests
+{
+    public static TheoryData<string> BicepFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.EnumerateFiles(Bicep.Infra, "*.bicep", SearchOption.AllDirectories).Order())
+        {
+            data.Add(Path.GetRelativePath(Bicep.Infra, file));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BicepFiles))]
+    public void BicepFile_LintsWithoutAnyDiagnostic(string file)
+    {
+        // A warning fails as an error does; a deliberate exception is a #disable-next-line with its reason in the file.
+        var (code, output) = Bicep.Run("lint", Path.Combine(Bicep.Infra, file));
+
+        Assert.True(code == 0 && string.IsNullOrWhiteSpace(output), $"bicep lint {file} (exit {code}):\n{output}");
+    }
+
+    [Fact]
+    public void MainTemplate_Compiles()
+    {
+        Assert.Equal("Microsoft.Resources/resourceGroups", Bicep.Single("Microsoft.Resources/resourceGroups").GetProperty("type").GetString());
+    }
+}
