@@ -1,5 +1,4 @@
 using Azure;
-using Scheduler.Azure.Hosting;
 using Scheduler.Azure.Storage;
 using Scheduler.Planning;
 using Scheduler.Schedules;
@@ -12,7 +11,7 @@ namespace Scheduler.Azure.Admin;
 /// dispatcher's own validator, so nothing is stored that the dispatcher would reject; writes go to the same table
 /// entries a person edits, and the dispatcher picks them up on its next tick.
 /// </summary>
-public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states, DueIndex index, JobCatalog catalog, TimeProvider clock)
+public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states, DueIndex index, ValidationContext validation, TimeProvider clock)
 {
     /// <exception cref="ScheduleValidationException">The spec does not validate; nothing was written.</exception>
     /// <exception cref="ArgumentException">Args hold a live object (stream, handle, delegate, connection); nothing was written.</exception>
@@ -23,7 +22,7 @@ public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states
     public async Task<ScheduleDefinition> PutAsync(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, CancellationToken cancellationToken = default)
     {
         var present = columns.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
-        var definition = ScheduleValidator.Validate(key, present, catalog.Validation);
+        var definition = ScheduleValidator.Validate(key, present, validation);
         await definitions.ReplaceAsync(key, present, cancellationToken);
         return definition;
     }
@@ -78,8 +77,64 @@ public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states
     public async Task<IReadOnlyList<DateTimeOffset>> PreviewAsync(ScheduleKey key, int count, DateTimeOffset? after = null, CancellationToken cancellationToken = default)
     {
         var entity = await definitions.GetAsync(key, cancellationToken) ?? throw new KeyNotFoundException($"no schedule {key}");
-        var definition = ScheduleValidator.Validate(key, DefinitionStore.ColumnsOf(entity), catalog.Validation);
+        var definition = ScheduleValidator.Validate(key, DefinitionStore.ColumnsOf(entity), validation);
         return ScheduleTimeline.For(definition).Preview(after ?? clock.GetUtcNow(), count);
+    }
+
+    /// <summary>
+    /// Queues the occurrences of a past range as runs with their original due times (so their idempotency keys are
+    /// the ones the schedule would have used), skipping those the ledger shows succeeded. They run as the schedule's
+    /// concurrency allows: one after another unless Overlap=AllowAll.
+    /// </summary>
+    public async Task<IReadOnlyList<DateTimeOffset>> BackfillAsync(ScheduleKey key, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        if (to < from)
+        {
+            throw new ArgumentException($"the range ends ({to:O}) before it starts ({from:O})");
+        }
+
+        var entity = await definitions.GetAsync(key, cancellationToken) ?? throw new KeyNotFoundException($"no schedule {key}");
+        var definition = ScheduleValidator.Validate(key, DefinitionStore.ColumnsOf(entity), validation);
+        var succeeded = (await states.ReadRunsAsync(key, cancellationToken: cancellationToken))
+            .Where(r => r.Status == Runs.RunStatus.Succeeded).Select(r => r.Due).ToHashSet();
+        var occurrences = new List<DateTimeOffset>();
+        var timeline = ScheduleTimeline.For(definition);
+        for (var next = timeline.Next(from.AddTicks(-1)); next is { } n && n <= to; next = timeline.Next(n))
+        {
+            if (!succeeded.Contains(n))
+            {
+                occurrences.Add(n);
+            }
+
+            if (occurrences.Count > DuePlanner.MaxBuffered)
+            {
+                throw new ArgumentException($"the range holds more than {DuePlanner.MaxBuffered} occurrences to backfill; split it into smaller ranges");
+            }
+        }
+
+        while (occurrences.Count > 0)
+        {
+            var current = await states.GetAsync(key, cancellationToken)
+                ?? throw new InvalidOperationException($"schedule {key} has not been picked up by a dispatcher yet; backfill after the next tick");
+            var now = clock.GetUtcNow();
+            var state = current.State with
+            {
+                Pending = [.. current.State.Pending, .. occurrences.Select(o => new PendingRun(o, 1, now, PendingKind.Manual))],
+                Status = current.State.Status == ScheduleStatus.Finished ? ScheduleStatus.Active : current.State.Status,
+            };
+            await index.UpsertAsync(now, key, cancellationToken);
+            try
+            {
+                await states.ReplaceAsync(current, state, current.WakeAt is { } w && w < now ? w : now, now, cancellationToken);
+                break;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412)
+            {
+                // The dispatcher changed the state meanwhile; apply the backfill to the new state.
+            }
+        }
+
+        return occurrences;
     }
 
     private async Task EditAsync(ScheduleKey key, Action<Dictionary<string, object?>> change, CancellationToken cancellationToken)

@@ -20,6 +20,6 @@ public sealed class SchedulerInitializer(
             await services.GetRequiredService<Dispatch.OccurrenceQueue>().Client.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         }
 
-        await catalogStore.PublishAsync(registrations, cancellationToken);
+        await catalogStore.PublishAsync(registrations, options.Inputs.AllowedContainers, cancellationToken);
     }
 }

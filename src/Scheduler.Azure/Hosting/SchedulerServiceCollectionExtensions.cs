@@ -42,6 +42,7 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton<DueIndex>();
         services.AddSingleton<JobCatalogStore>();
         services.AddSingleton<JobCatalog>();
+        services.AddSingleton(sp => sp.GetRequiredService<JobCatalog>().Validation);
         services.AddSingleton<DefinitionResolver>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<Reconciler>();

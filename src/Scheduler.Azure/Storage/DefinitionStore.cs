@@ -33,17 +33,16 @@ public sealed class DefinitionStore(SchedulerTables tables)
         return response.Headers.ETag!.Value;
     }
 
+    /// <summary>Removes the entry; false when there was none (the SDK's delete succeeds on a missing entity, so ask first).</summary>
     public async Task<bool> DeleteAsync(ScheduleKey key, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            await Table.DeleteEntityAsync(key.Group, key.Id, ETag.All, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
+        if (await GetAsync(key, cancellationToken) is not { } entity)
         {
             return false;
         }
+
+        await Table.DeleteEntityAsync(key.Group, key.Id, entity.ETag, cancellationToken);
+        return true;
     }
 
     public static ScheduleKey KeyOf(TableEntity entity) => new(entity.PartitionKey, entity.RowKey);

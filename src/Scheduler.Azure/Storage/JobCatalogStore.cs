@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Scheduler.Jobs;
+using Scheduler.Schedules;
 
 namespace Scheduler.Azure.Storage;
 
@@ -8,8 +9,29 @@ namespace Scheduler.Azure.Storage;
 public sealed class JobCatalogStore(SchedulerTables tables)
 {
     public const string Partition = "job";
+    public const string SettingsPartition = "settings";
+    private const string ValidationRow = "validation";
 
-    public async Task PublishAsync(IEnumerable<JobRegistration> registrations, CancellationToken cancellationToken = default)
+    /// <summary>Publishes the jobs and the input containers this app accepts, so tools validate exactly as the dispatcher does.</summary>
+    public async Task PublishAsync(IEnumerable<JobRegistration> registrations, IEnumerable<string> allowedContainers, CancellationToken cancellationToken = default)
+    {
+        await tables.Jobs.UpsertEntityAsync(new TableEntity(SettingsPartition, ValidationRow)
+        {
+            ["AllowedContainers"] = string.Join(",", allowedContainers.Order(StringComparer.Ordinal)),
+        }, TableUpdateMode.Replace, cancellationToken);
+        await PublishJobsAsync(registrations, cancellationToken);
+    }
+
+    /// <summary>The validation context the app published: its jobs and allowed input containers.</summary>
+    public async Task<ValidationContext> ReadValidationAsync(CancellationToken cancellationToken = default)
+    {
+        var jobs = (await ListAsync(cancellationToken)).Select(j => j.Name).ToHashSet(StringComparer.Ordinal);
+        var settings = await tables.Jobs.GetEntityIfExistsAsync<TableEntity>(SettingsPartition, ValidationRow, cancellationToken: cancellationToken);
+        var containers = settings.HasValue ? settings.Value!.GetString("AllowedContainers") ?? "" : "";
+        return new ValidationContext(jobs, containers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal));
+    }
+
+    private async Task PublishJobsAsync(IEnumerable<JobRegistration> registrations, CancellationToken cancellationToken)
     {
         var current = registrations.ToDictionary(r => r.Name, StringComparer.Ordinal);
         var actions = current.Values.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(Partition, r.Name)

@@ -145,6 +145,19 @@ public sealed class StateStore(SchedulerTables tables)
         }
     }
 
+    /// <summary>Every state row in full (for tools: listing, doctor).</summary>
+    public async Task<IReadOnlyList<LoadedState>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {StateKeys.State}");
+        var states = new List<LoadedState>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            states.Add(Load(ScheduleKey.Parse(e.PartitionKey), e));
+        }
+
+        return states;
+    }
+
     private static LoadedState Load(ScheduleKey key, TableEntity entity) =>
         new(key, StateEntity.FromEntity(entity), entity.ETag, Iso.Parse(entity.GetString("WakeAt")), entity.GetString("Job"));
 

@@ -33,6 +33,10 @@ public sealed class StorageConnection
 
     public static StorageConnection FromConnectionString(string connectionString) => new(connectionString, null, null, null, null);
 
+    /// <summary>An account by its endpoints and an Entra ID credential (no keys).</summary>
+    public static StorageConnection FromServiceUris(Uri tableUri, Uri blobUri, Uri? queueUri, TokenCredential credential) =>
+        new(null, tableUri, blobUri, queueUri, credential);
+
     public static StorageConnection FromConfiguration(IConfiguration configuration, string name = DefaultName)
     {
         var section = configuration.GetSection(name);

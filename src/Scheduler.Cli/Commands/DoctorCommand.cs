@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Scheduler.Azure.Storage;
+using Scheduler.Planning;
+using Scheduler.Schedules;
+using Scheduler.Triggers;
+
+namespace Scheduler.Cli.Commands;
+
+/// <summary>`scheduler doctor`: every entry checked; non-zero exit if anything needs a person.</summary>
+internal static class DoctorCommand
+{
+    public sealed record Finding(string Id, string Problem, string Detail);
+
+    public static Command Create(CommandContext context)
+    {
+        var command = new Command("doctor", "Validate every entry and list what needs attention: invalid entries, unknown jobs, schedules that never fire again, runs stuck past their lease. Exits 1 if there is any.\n\nExample: scheduler doctor --json");
+        command.SetAction(context.With(async (session, output, parse, ct) =>
+        {
+            var now = session.Clock.GetUtcNow();
+            var findings = new List<Finding>();
+            var states = (await session.States.ListAsync(ct)).ToDictionary(s => s.Key);
+            await foreach (var entity in session.Definitions.ScanAsync(ct))
+            {
+                var key = DefinitionStore.KeyOf(entity);
+                var id = ScheduleIds.Show(key);
+                var columns = DefinitionStore.ColumnsOf(entity);
+                var job = columns.GetValueOrDefault(ScheduleColumns.Job) as string;
+                if (job is not null && !session.Published.KnownJobs.Contains(job))
+                {
+                    findings.Add(new Finding(id, "unknown job", $"job \"{job}\" is not in the Jobs catalog ({string.Join(", ", session.Published.KnownJobs.Order())})"));
+                }
+
+                if (!ScheduleValidator.TryValidate(key, columns, session.Accepting(job), out var definition, out var errors))
+                {
+                    findings.Add(new Finding(id, "invalid", string.Join("; ", errors)));
+                    continue;
+                }
+
+                states.TryGetValue(key, out var state);
+                var fromTime = state?.State.LastDue is { } lastDue && lastDue > now ? lastDue : now;
+                if (definition.Enabled && ScheduleTimeline.For(definition).Next(fromTime) is null && state?.State.Pending.Count is null or 0)
+                {
+                    findings.Add(new Finding(id, "never fires again", definition.EndAt is { } end && end <= now ? $"EndAt {Times.Iso(end)} has passed" : "no due time is left (a one-shot that ran, or a cron with no future match)"));
+                }
+            }
+
+            foreach (var state in states.Values)
+            {
+                foreach (var stuck in state.State.InFlight.Where(r => r.LeaseUntil < now))
+                {
+                    findings.Add(new Finding(ScheduleIds.Show(state.Key), "stuck in flight",
+                        $"attempt {stuck.Attempt} of {Times.Iso(stuck.Due)} was claimed by {stuck.Instance} and its lease ended at {Times.Iso(stuck.LeaseUntil)}; is any dispatcher running?"));
+                }
+            }
+
+            if (output.Json)
+            {
+                output.WriteJson(findings);
+            }
+            else if (findings.Count == 0)
+            {
+                output.Line("all schedules are healthy");
+            }
+            else
+            {
+                output.Table($"{findings.Count} problem{(findings.Count == 1 ? "" : "s")}", ["id", "problem", "what to fix"], findings.Select(f => (IReadOnlyList<string?>)[f.Id, f.Problem, f.Detail]));
+            }
+
+            return findings.Count == 0 ? 0 : 1;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,158 @@
+using Azure.Data.Tables;
+using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Planning;
+using Scheduler.Schedules;
+
+namespace Scheduler.Cli.Tests;
+
+[Collection(AzuriteCollection.Name)]
+[Trait("Category", "Azurite")]
+public sealed class ToolCommandTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task Doctor_ListsEveryProblem_AndExitsNonZero()
+    {
+        // Arrange: written raw, the way mistakes get into a table
+        await using var cli = await CliHarness.StartAsync(azurite);
+        await cli.Schedules.UpsertEntityAsync(new TableEntity("default", "typo") { ["Job"] = "heartbeat", ["Cron"] = "0 */5 * *" });
+        await cli.Schedules.UpsertEntityAsync(new TableEntity("default", "orphan") { ["Job"] = "retired-job", ["Cron"] = "0 9 * * *" });
+        await cli.Schedules.UpsertEntityAsync(new TableEntity("default", "expired") { ["Job"] = "heartbeat", ["Cron"] = "0 9 * * *", ["EndAt"] = DateTimeOffset.UtcNow.AddDays(-1) });
+        await cli.Schedules.UpsertEntityAsync(new TableEntity("default", "stuck") { ["Job"] = "heartbeat", ["Cron"] = "0 0 1 1 *" });
+        await cli.Dispatcher.TickAsync();
+        var stuck = (await cli.States.GetAsync(new ScheduleKey("default", "stuck")))!;
+        var lease = new InFlightRun(DateTimeOffset.UtcNow.AddMinutes(-20), 1, DateTimeOffset.UtcNow.AddMinutes(-5), "dead-instance", DateTimeOffset.UtcNow.AddMinutes(-20));
+        await cli.States.ReplaceAsync(stuck, stuck.State with { InFlight = [lease] }, lease.LeaseUntil, DateTimeOffset.UtcNow, default);
+
+        // Act
+        var human = await cli.RunAsync("doctor");
+        var json = await cli.RunAsync("doctor", "--json");
+
+        // Assert
+        Assert.Equal((1, 1), (human.Code, json.Code));
+        var findings = System.Text.Json.JsonDocument.Parse(json.Out).RootElement.EnumerateArray()
+            .Select(f => (f.GetProperty("id").GetString(), f.GetProperty("problem").GetString())).Order().ToList();
+        Assert.Equal([("expired", "never fires again"), ("orphan", "unknown job"), ("stuck", "stuck in flight"), ("typo", "invalid")], findings);
+        Assert.Contains("Cron \"0 */5 * *\" has 4 fields", human.Out);
+        Assert.Contains("dead-instance", human.Out);
+    }
+
+    [Fact]
+    public async Task Doctor_ExitsZero_WhenAllIsWell()
+    {
+        await using var cli = await CliHarness.StartAsync(azurite);
+        await cli.RunAsync("schedules", "add", "ok", "--job", "heartbeat", "--every", "5m");
+        var result = await cli.RunAsync("doctor");
+        Assert.Equal((0, "all schedules are healthy"), (result.Code, result.Out.Trim()));
+    }
+
+    [Fact]
+    public async Task Jobs_ShowsTheCatalogWithExampleArgs()
+    {
+        await using var cli = await CliHarness.StartAsync(azurite);
+        var result = await cli.RunAsync("jobs", "--json");
+        var jobs = System.Text.Json.JsonDocument.Parse(result.Out).RootElement.EnumerateArray().Select(j => (j.GetProperty("name").GetString(), j.GetProperty("exampleArgs").GetString())).Order().ToList();
+        Assert.Equal([("file-import", "{\"table\":\"Customers\"}"), ("heartbeat", "{\"table\":\"Heartbeats\"}")], jobs);
+    }
+
+    [Fact]
+    public async Task ExportThenImport_RoundTripsExactly_IncludingColumnTypes()
+    {
+        // Arrange
+        await using var cli = await CliHarness.StartAsync(azurite);
+        await cli.Schedules.UpsertEntityAsync(new TableEntity("default", "typed")
+        {
+            ["Job"] = "heartbeat", ["Cron"] = "0 9 * * *", ["MaxAttempts"] = 3, ["TimeoutSeconds"] = 120L, ["Enabled"] = true,
+            ["StartAt"] = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), ["Note"] = 1.5, ["Args"] = "{\"a\":\"ü\\n\"}",
+        });
+        await cli.Schedules.UpsertEntityAsync(new TableEntity("reports", "weekly") { ["Job"] = "heartbeat", ["Interval"] = "7d", ["Description"] = "quoted \"text\"" });
+        var first = Path.GetTempFileName();
+        var second = Path.GetTempFileName();
+        var before = (await cli.EntriesAsync()).Select(Describe).Order().ToList();
+
+        // Act
+        var export = await cli.RunAsync("export", first);
+        foreach (var entity in await cli.EntriesAsync())
+        {
+            await cli.Schedules.DeleteEntityAsync(entity.PartitionKey, entity.RowKey);
+        }
+
+        var import = await cli.RunAsync("import", first);
+        await cli.RunAsync("export", second);
+
+        // Assert
+        Assert.Equal((0, 0), (export.Code, import.Code));
+        Assert.Equal(await File.ReadAllTextAsync(first), await File.ReadAllTextAsync(second));
+        Assert.Equal(before, (await cli.EntriesAsync()).Select(Describe).Order().ToList());
+    }
+
+    [Fact]
+    public async Task Import_ValidatesEverythingFirst_AndWritesNothingWhenAnyEntryIsRefused()
+    {
+        // Arrange
+        await using var cli = await CliHarness.StartAsync(azurite);
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, """
+            { "schedules": [
+              { "group": "default", "id": "good", "columns": { "Job": "heartbeat", "Cron": "0 9 * * *" } },
+              { "group": "default", "id": "bad", "columns": { "Job": "heartbeat", "Cron": "0 9 * *" } },
+              { "group": "default", "id": "worse", "columns": { "Job": "heartbeat", "Interval": "5m", "TimeZone": "Nowhere" } }
+            ] }
+            """);
+
+        // Act
+        var result = await cli.RunAsync("import", file);
+        var malformed = Path.GetTempFileName();
+        await File.WriteAllTextAsync(malformed, "{ \"schedules\": [ ");
+        var broken = await cli.RunAsync("import", malformed);
+
+        // Assert
+        Assert.Equal(2, result.Code);
+        Assert.Contains("error: bad: Cron \"0 9 * *\" has 4 fields", result.Err);
+        Assert.Contains("error: worse: TimeZone \"Nowhere\" is not a known zone", result.Err);
+        Assert.Contains("2 of 3 entries refused; nothing was written", result.Err);
+        Assert.Equal(2, broken.Code);
+        Assert.Contains("is not valid JSON", broken.Err);
+        Assert.Empty(await cli.EntriesAsync());
+    }
+
+    [Theory]
+    [InlineData("schedules", "list")]
+    [InlineData("schedules", "show")]
+    [InlineData("schedules", "add")]
+    [InlineData("schedules", "set")]
+    [InlineData("schedules", "pause")]
+    [InlineData("schedules", "resume")]
+    [InlineData("schedules", "remove")]
+    [InlineData("schedules", "run")]
+    [InlineData("schedules", "backfill")]
+    [InlineData("schedules", "next")]
+    [InlineData("runs", null)]
+    [InlineData("doctor", null)]
+    [InlineData("jobs", null)]
+    [InlineData("export", null)]
+    [InlineData("import", null)]
+    public async Task EveryCommand_HasHelpWithAnExample(string command, string? subcommand)
+    {
+        // Act
+        var output = new StringWriter();
+        var code = await SchedulerCli.RunAsync(subcommand is null ? [command, "--help"] : [command, subcommand, "--help"], output, new StringWriter(), _ => null);
+
+        // Assert
+        Assert.Equal(0, code);
+        Assert.Contains("Example: scheduler ", output.ToString());
+    }
+
+    [Fact]
+    public async Task UnknownOption_IsAOneLineUsageError()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await SchedulerCli.RunAsync(["schedules", "add", "x", "--frobnicate"], output, error, _ => null);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--frobnicate", error.ToString());
+        Assert.DoesNotContain("   at ", error.ToString());
+    }
+
+    private static string Describe(TableEntity e) =>
+        $"{e.PartitionKey}/{e.RowKey}: " + string.Join(", ", e.Where(p => p.Key is not ("odata.etag" or "Timestamp" or "PartitionKey" or "RowKey")).OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}:{p.Value?.GetType().Name}"));
+}
