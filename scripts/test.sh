@@ -6,10 +6,13 @@ cd "$(dirname "$0")/.."
 
 npm ci --no-audit --no-fund --loglevel=error
 dotnet restore Scheduler.sln --verbosity quiet
+dotnet build Scheduler.sln --no-restore --configuration Release --verbosity quiet -nologo
 
+# One test project at a time (-m:1): each starts its own Azurite, and timing-sensitive tests (leases, precise
+# firing, SIGINT) should not compete for this machine's two cores with another project's dispatchers.
 log=$(mktemp)
 set +e
-dotnet test Scheduler.sln --no-restore --configuration Release "$@" 2>&1 | tee "$log"
+dotnet test Scheduler.sln --no-build --configuration Release -m:1 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
