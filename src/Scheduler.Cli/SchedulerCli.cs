@@ -59,7 +59,8 @@ internal sealed class CommandContext(TextWriter output, TextWriter error, Func<s
             }
             catch (Exception ex) when (ex is HttpRequestException or global::Azure.Identity.AuthenticationFailedException or AggregateException)
             {
-                error.WriteLine($"error: cannot reach storage ({ex.Message.Split('\n')[0]}); check --connection or --account-url");
+                var cause = ex is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[^1].Message : ex.Message;
+                error.WriteLine($"error: cannot reach storage ({cause.Split('\n')[0]}); check --connection or --account-url");
                 return 3;
             }
         };

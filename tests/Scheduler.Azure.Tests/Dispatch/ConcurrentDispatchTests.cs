@@ -9,7 +9,7 @@ namespace Scheduler.Azure.Tests.Dispatch;
 
 [Collection(AzuriteCollection.Name)]
 [Trait("Category", "Azurite")]
-public sealed class ConcurrentDispatchTests(AzuriteFixture azurite)
+public sealed class ConcurrentDispatchTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper log)
 {
     private const int Schedules = 60;
 
@@ -66,6 +66,17 @@ public sealed class ConcurrentDispatchTests(AzuriteFixture azurite)
         }
 
         Assert.Equal(Schedules * 7, recorder.Runs.Count);
+        var byInstance = new Dictionary<string, int>();
+        for (var s = 0; s < Schedules; s++)
+        {
+            foreach (var run in await dispatchers[0].States.ReadRunsAsync(new ScheduleKey("default", $"s{s:D3}")))
+            {
+                byInstance[run.Instance!] = byInstance.GetValueOrDefault(run.Instance!) + 1;
+            }
+        }
+
+        log.WriteLine($"{recorder.Runs.Count} runs over {reports.Count} ticks; by instance: {string.Join(", ", byInstance.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))}; " +
+                      $"conflicts (412 on claim): {reports.Sum(r => r.Conflicts)}; storage requests: {reports.Sum(r => r.StorageRequests)}; max tick: {reports.Max(r => r.Duration).TotalMilliseconds:0} ms");
         Assert.True(instances.Count >= 2, $"only {string.Join(",", instances)} ran anything");
         Assert.All(reports, r => Assert.Empty(r.Errors));
 
