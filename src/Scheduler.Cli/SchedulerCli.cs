@@ -24,6 +24,7 @@ public static class SchedulerCli
         root.Add(ScheduleCommands.Create(context));
         root.Add(RunsCommand.Create(context));
         root.Add(DoctorCommand.Create(context));
+        root.Add(AuditCommand.Create(context));
         root.Add(JobsCommand.Create(context));
         root.Add(TransferCommands.Export(context));
         root.Add(TransferCommands.Import(context));

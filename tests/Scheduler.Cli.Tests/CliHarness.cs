@@ -30,6 +30,7 @@ public sealed class CliHarness : IAsyncDisposable
     public Dispatcher Dispatcher => _app.GetRequiredService<Dispatcher>();
     public StateStore States => _app.GetRequiredService<StateStore>();
     public TableClient Schedules => _app.GetRequiredService<SchedulerTables>().Schedules;
+    public TableClient StateTable => _app.GetRequiredService<SchedulerTables>().State;
 
     public static async Task<CliHarness> StartAsync(AzuriteFixture azurite)
     {

@@ -128,6 +128,7 @@ public sealed class ToolCommandTests(AzuriteFixture azurite)
     [InlineData("schedules", "next")]
     [InlineData("runs", null)]
     [InlineData("doctor", null)]
+    [InlineData("audit", null)]
     [InlineData("jobs", null)]
     [InlineData("export", null)]
     [InlineData("import", null)]

@@ -32,12 +32,18 @@ public sealed class Dispatcher(
 
     public string InstanceId => options.InstanceId;
 
-    public async Task<TickReport> TickAsync(CancellationToken cancellationToken = default)
+    public Task<TickReport> TickAsync(CancellationToken cancellationToken = default) => TickAsync(reconcile: true, cancellationToken);
+
+    /// <param name="reconcile">False for the extra ticks of a precise-firing invocation: its first tick already read the edits.</param>
+    public async Task<TickReport> TickAsync(bool reconcile, CancellationToken cancellationToken = default)
     {
         var started = clock.GetUtcNow();
         var requestsBefore = requests.Total;
         var counters = new TickCounters();
-        counters.Edits(await reconciler.ReconcileIfDueAsync(cancellationToken));
+        if (reconcile)
+        {
+            counters.Edits(await reconciler.ReconcileIfDueAsync(cancellationToken));
+        }
 
         var due = await index.QueryDueAsync(started, options.MaxDuePerTick, cancellationToken);
         var bySchedule = due.GroupBy(e => e.Key).Select(g => g.OrderBy(e => e.WakeAt).ToList()).ToArray();

@@ -46,7 +46,7 @@ public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerO
                 break;
             }
 
-            reports.Add(await dispatcher.TickAsync(cancellationToken));
+            reports.Add(await dispatcher.TickAsync(reconcile: false, cancellationToken));
         }
 
         logger.LogDebug("Tick invocation made {Ticks} ticks", reports.Count);

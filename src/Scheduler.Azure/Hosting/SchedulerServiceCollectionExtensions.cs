@@ -52,6 +52,7 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton<OccurrenceQueue>();
         services.AddSingleton<OccurrenceExecutor>();
         services.AddSingleton<ScheduleAdmin>();
+        services.AddSingleton<LedgerAudit>();
         services.AddSingleton<SchedulerInitializer>();
         return new SchedulerBuilder(services);
     }

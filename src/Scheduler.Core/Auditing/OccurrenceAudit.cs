@@ -1,0 +1,89 @@
+using Scheduler.Runs;
+using Scheduler.Triggers;
+
+namespace Scheduler.Auditing;
+
+/// <summary>What became of one occurrence, by the ledger.</summary>
+public enum OccurrenceFate
+{
+    /// <summary>Exactly one attempt succeeded (earlier attempts may have failed and been retried).</summary>
+    RanOnce,
+    /// <summary>The job itself decided to skip this run (JobSkippedException): it ran, and said so.</summary>
+    SkippedByJob,
+    /// <summary>More than one attempt succeeded: a duplicate execution, a defect.</summary>
+    RanMoreThanOnce,
+    /// <summary>Covered by a Missed row: not run, as the misfire policy says.</summary>
+    MissedByPolicy,
+    /// <summary>Covered by a Skipped row: not run, as the overlap policy says.</summary>
+    SkippedByOverlap,
+    /// <summary>Every attempt failed or timed out and none is still running.</summary>
+    FailedAfterRetries,
+    /// <summary>An attempt is still running (or waiting for its retry).</summary>
+    InProgress,
+    /// <summary>No ledger row speaks of it: a lost occurrence, a defect.</summary>
+    Unaccounted,
+}
+
+/// <summary>The ledger facts the audit needs from one row.</summary>
+public sealed record LedgerFact(DateTimeOffset Due, int Attempt, RunStatus Status, DateTimeOffset? LastDue = null);
+
+public sealed record AuditedOccurrence(DateTimeOffset Due, OccurrenceFate Fate, int Attempts);
+
+public sealed record AuditResult(IReadOnlyList<AuditedOccurrence> Occurrences, IReadOnlyList<DateTimeOffset> ExtraRuns)
+{
+    public int Count(OccurrenceFate fate) => Occurrences.Count(o => o.Fate == fate);
+
+    /// <summary>Unaccounted and duplicated occurrences: what the audit exits non-zero for.</summary>
+    public IReadOnlyList<AuditedOccurrence> Defects =>
+        [.. Occurrences.Where(o => o.Fate is OccurrenceFate.Unaccounted or OccurrenceFate.RanMoreThanOnce)];
+}
+
+/// <summary>
+/// Lists every occurrence a schedule should have had in a window and its fate by the ledger. Pure: the caller
+/// supplies the timeline and the ledger rows. Runs at due times that are not occurrences (manual runs, backfills of
+/// other ranges) are reported as extra, not as defects.
+/// </summary>
+public static class OccurrenceAudit
+{
+    public static AuditResult Audit(ScheduleTimeline timeline, DateTimeOffset from, DateTimeOffset to, IEnumerable<LedgerFact> ledger)
+    {
+        var rows = ledger.ToList();
+        var attempts = rows.Where(r => r.Attempt > 0).GroupBy(r => r.Due).ToDictionary(g => g.Key, g => g.ToList());
+        var notes = rows.Where(r => r.Attempt == 0 && r.Status is RunStatus.Missed or RunStatus.Skipped).ToList();
+        var expected = new List<AuditedOccurrence>();
+        var seen = new HashSet<DateTimeOffset>();
+        for (var next = timeline.Next(from.AddTicks(-1)); next is { } due && due <= to; next = timeline.Next(due))
+        {
+            seen.Add(due);
+            expected.Add(Classify(due, attempts.GetValueOrDefault(due), notes));
+        }
+
+        var extra = attempts.Keys.Where(d => d >= from && d <= to && !seen.Contains(d)).Order().ToList();
+        return new AuditResult(expected, extra);
+    }
+
+    private static AuditedOccurrence Classify(DateTimeOffset due, List<LedgerFact>? runs, List<LedgerFact> notes)
+    {
+        if (runs is { Count: > 0 })
+        {
+            var succeeded = runs.Count(r => r.Status == RunStatus.Succeeded);
+            var fate = succeeded switch
+            {
+                > 1 => OccurrenceFate.RanMoreThanOnce,
+                1 => OccurrenceFate.RanOnce,
+                _ when runs.Any(r => r.Status == RunStatus.Skipped) => OccurrenceFate.SkippedByJob,
+                _ when runs.Any(r => r.Status == RunStatus.Running) => OccurrenceFate.InProgress,
+                _ => OccurrenceFate.FailedAfterRetries,
+            };
+            return new AuditedOccurrence(due, fate, runs.Count);
+        }
+
+        var note = notes.FirstOrDefault(n => n.Due <= due && due <= (n.LastDue ?? n.Due));
+        return new AuditedOccurrence(due, note?.Status switch
+        {
+            RunStatus.Missed => OccurrenceFate.MissedByPolicy,
+            RunStatus.Skipped => OccurrenceFate.SkippedByOverlap,
+            _ => OccurrenceFate.Unaccounted,
+        }, 0);
+    }
+}
