@@ -43,6 +43,10 @@ public sealed class Dispatcher(
         if (reconcile)
         {
             counters.Edits(await reconciler.ReconcileIfDueAsync(cancellationToken));
+            foreach (var error in reconciler.LastErrors)
+            {
+                counters.Error(error);
+            }
         }
 
         var due = await index.QueryDueAsync(started, options.MaxDuePerTick, cancellationToken);

@@ -24,10 +24,14 @@ public sealed class Reconciler(
     ILogger<Reconciler> logger) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<string> _errors = [];
     private Dictionary<string, string?>? _applied;
     private DateTimeOffset _lastRun = DateTimeOffset.MinValue;
 
     public void Dispose() => _gate.Dispose();
+
+    /// <summary>Entries the last pass could not apply, with the reason.</summary>
+    public IReadOnlyList<string> LastErrors => [.. _errors];
 
     /// <summary>Reconciles when <see cref="SchedulerOptions.ReconcileInterval"/> has passed since the last time; returns how many entries changed.</summary>
     public async Task<int> ReconcileIfDueAsync(CancellationToken cancellationToken)
@@ -46,6 +50,7 @@ public sealed class Reconciler(
         try
         {
             _lastRun = clock.GetUtcNow();
+            _errors.Clear();
             _applied ??= await PrimeAsync(cancellationToken);
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var changed = 0;
@@ -59,12 +64,21 @@ public sealed class Reconciler(
                     continue;
                 }
 
-                if (await ApplyAsync(key, entity, cancellationToken))
+                try
                 {
-                    changed++;
-                }
+                    if (await ApplyAsync(key, entity, cancellationToken))
+                    {
+                        changed++;
+                    }
 
-                _applied[key.Value] = etag;
+                    _applied[key.Value] = etag;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One entry must not stop the others: reported in the tick, retried on the next pass.
+                    _errors.Add($"{key}: {ex.GetType().Name}: {ex.Message}");
+                    logger.LogError(ex, "Reconciling {ScheduleId} failed; it is retried on the next pass and other schedules are unaffected", key.ToString());
+                }
             }
 
             foreach (var gone in _applied.Keys.Where(k => !seen.Contains(k)).ToList())

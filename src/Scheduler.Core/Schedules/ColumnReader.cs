@@ -105,7 +105,22 @@ internal sealed class ColumnReader(IReadOnlyDictionary<string, object?> columns,
     }
 
     /// <summary>An instant: a DateTime column (UTC), or an ISO 8601 string; a string without an offset is wall-clock time in <paramref name="zone"/>.</summary>
+    private static readonly DateTimeOffset Earliest = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Latest = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public DateTimeOffset? Instant(string name, TimeZoneInfo zone)
+    {
+        var instant = ReadInstant(name, zone);
+        if (instant is { } at && (at < Earliest || at >= Latest))
+        {
+            errors.Add($"{name} {at:O} is outside the supported range; use a date from 1900 to 8999");
+            return null;
+        }
+
+        return instant;
+    }
+
+    private DateTimeOffset? ReadInstant(string name, TimeZoneInfo zone)
     {
         if (!Has(name))
         {
@@ -127,7 +142,15 @@ internal sealed class ColumnReader(IReadOnlyDictionary<string, object?> columns,
 
                 if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var wall))
                 {
-                    return WallClock.ToInstant(DateTime.SpecifyKind(wall, DateTimeKind.Unspecified), zone);
+                    try
+                    {
+                        return WallClock.ToInstant(DateTime.SpecifyKind(wall, DateTimeKind.Unspecified), zone);
+                    }
+                    catch (ArgumentOutOfRangeException)
+                    {
+                        errors.Add($"{name} \"{Truncate(text)}\" in {zone.Id} falls outside the years 0001 to 9999 in UTC; use a nearer date");
+                        return null;
+                    }
                 }
 
                 errors.Add($"{name} \"{Truncate(text)}\" is not a date and time; use ISO 8601, e.g. 2026-12-01T09:00:00Z or 2026-12-01T09:00 (in the schedule's TimeZone)");

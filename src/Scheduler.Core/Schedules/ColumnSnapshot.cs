@@ -11,16 +11,42 @@ public static class ColumnSnapshot
         var flat = new SortedDictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (name, value) in columns)
         {
-            flat[name] = value switch
+            flat[Sanitize(name)] = value switch
             {
                 DateTimeOffset dto => dto.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
                 DateTime dt => DateTime.SpecifyKind(dt, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture),
-                null or string or bool or int or long or double => value,
+                double d when !double.IsFinite(d) => d.ToString(CultureInfo.InvariantCulture), // JSON has no NaN or Infinity
+                string text => Sanitize(text),
+                null or bool or int or long or double => value,
                 _ => Convert.ToString(value, CultureInfo.InvariantCulture),
             };
         }
 
         return JsonSerializer.Serialize(flat);
+    }
+
+    /// <summary>Replaces broken surrogate pairs, which JSON cannot carry, with U+FFFD.</summary>
+    private static string Sanitize(string text)
+    {
+        if (!text.Any(char.IsSurrogate))
+        {
+            return text;
+        }
+
+        var builder = new System.Text.StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                builder.Append(text, i++, 2);
+            }
+            else
+            {
+                builder.Append(char.IsSurrogate(text[i]) ? '\uFFFD' : text[i]);
+            }
+        }
+
+        return builder.ToString();
     }
 
     public static Dictionary<string, object?> Deserialize(string json)

@@ -183,6 +183,11 @@ public static class ScheduleValidator
             problems.Add($"Args is not valid JSON ({ex.Message.Split('.')[0]}); write a JSON object such as {{\"delimiter\":\";\"}}");
             return "{}";
         }
+        catch (ArgumentException)
+        {
+            problems.Add("Args contains characters that are not valid Unicode (a broken surrogate pair); retype the value");
+            return "{}";
+        }
     }
 
     private static InputLocation? ReadInput(ColumnReader read, ValidationContext context, List<string> problems)

@@ -37,7 +37,16 @@ public sealed class ScheduleTimeline
     public DateTimeOffset? Next(DateTimeOffset after)
     {
         var from = _startAt is { } start && after < start ? start.AddTicks(-1) : after;
-        var next = _trigger.NextAfter(from);
+        DateTimeOffset? next;
+        try
+        {
+            next = _trigger.NextAfter(from);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            next = null; // past the last representable instant (year 9999): there is no next time
+        }
+
         if (next is { } produced && produced <= after)
         {
             throw new NonAdvancingTriggerException(after, produced);
