@@ -17,7 +17,7 @@ internal static class StateEntity
             ["Id"] = key.Id,
             ["Job"] = job,
             ["Status"] = state.Status.ToString(),
-            ["Error"] = state.Error,
+            ["Error"] = Truncate(state.Error),
             ["DefinitionETag"] = state.DefinitionETag,
             ["Definition"] = state.Definition,
             ["Timing"] = state.Timing,

@@ -6,23 +6,40 @@ namespace Scheduler.Schedules;
 /// <summary>A definition's columns as a flat JSON object: kept in the state row and the edit history, read back for validation.</summary>
 public static class ColumnSnapshot
 {
+    /// <summary>Under a Table string property's limit (64 KiB of UTF-16), with room to spare.</summary>
+    public const int MaxLength = 30_000;
+
+    private static readonly JsonSerializerOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly HashSet<string> Known = new(ScheduleColumns.All, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The columns the dispatcher reads (others, like a person's notes, are not its business). A valid entry always
+    /// fits (Args is limited to 16 KiB); an oversized one is invalid anyway, and is kept with each value shortened so
+    /// its state can still record why.
+    /// </summary>
     public static string Serialize(IReadOnlyDictionary<string, object?> columns)
     {
+        var json = Write(columns, int.MaxValue);
+        return json.Length <= MaxLength ? json : Write(columns, 1_000);
+    }
+
+    private static string Write(IReadOnlyDictionary<string, object?> columns, int maxString)
+    {
         var flat = new SortedDictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var (name, value) in columns)
+        foreach (var (name, value) in columns.Where(c => Known.Contains(c.Key)))
         {
-            flat[Sanitize(name)] = value switch
+            flat[name] = value switch
             {
                 DateTimeOffset dto => dto.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
                 DateTime dt => DateTime.SpecifyKind(dt, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture),
                 double d when !double.IsFinite(d) => d.ToString(CultureInfo.InvariantCulture), // JSON has no NaN or Infinity
-                string text => Sanitize(text),
+                string text => Sanitize(text.Length <= maxString ? text : text[..maxString] + "…"),
                 null or bool or int or long or double => value,
                 _ => Convert.ToString(value, CultureInfo.InvariantCulture),
             };
         }
 
-        return JsonSerializer.Serialize(flat);
+        return JsonSerializer.Serialize(flat, Options);
     }
 
     /// <summary>Replaces broken surrogate pairs, which JSON cannot carry, with U+FFFD.</summary>
