@@ -18,8 +18,7 @@ public sealed class StandaloneHostTests(AzuriteFixture azurite)
         await using var app = await AppHarness.StartAsync(azurite);
         var key = new ScheduleKey("default", "beat");
         await app.Get<ScheduleAdmin>().AddOrUpdateAsync(key, new ScheduleSpec { Job = "heartbeat", Interval = TimeSpan.FromSeconds(1), Args = new { table = app.Prefix + "beats" } });
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(AzuriteFixture.RepositoryRoot(), "src", "Scheduler.Functions", "bin", configuration, "net10.0", "Scheduler.Functions.dll");
+        var dll = AppHarness.FunctionsBuildOutput("Scheduler.Functions.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add("--standalone");

@@ -52,5 +52,12 @@ public sealed class AppHarness : IAsyncDisposable
 
     public string InputContainer => Prefix + "in";
 
+    /// <summary>A file of the Function App's build output, in the configuration these tests were built with.</summary>
+    public static string FunctionsBuildOutput(string file)
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        return Path.Combine(AzuriteFixture.RepositoryRoot(), "src", "Scheduler.Functions", "bin", configuration, "net10.0", file);
+    }
+
     public ValueTask DisposeAsync() => _provider.DisposeAsync();
 }
