@@ -49,28 +49,9 @@ public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states
     /// </summary>
     public async Task<DateTimeOffset> TriggerNowAsync(ScheduleKey key, CancellationToken cancellationToken = default)
     {
-        while (true)
-        {
-            var current = await states.GetAsync(key, cancellationToken)
-                ?? throw new InvalidOperationException($"schedule {key} has not been picked up by a dispatcher yet; trigger it after the next tick");
-            if (current.State.Status is ScheduleStatus.Invalid or ScheduleStatus.Deleted)
-            {
-                throw new InvalidOperationException($"schedule {key} is {current.State.Status}{(current.State.Error is { } e ? $": {e}" : "")}; fix it before triggering");
-            }
-
-            var now = clock.GetUtcNow();
-            var state = Completion.RequestRun(current.State, now);
-            await index.UpsertAsync(now, key, cancellationToken);
-            try
-            {
-                await states.ReplaceAsync(current, state, current.WakeAt is { } w && w < now ? w : now, now, cancellationToken);
-                return now;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412)
-            {
-                // The dispatcher changed the state meanwhile; apply the request to the new state.
-            }
-        }
+        DateTimeOffset requested = default;
+        await RequestRunsAsync(key, "trigger", now => [requested = now], cancellationToken);
+        return requested;
     }
 
     /// <summary>The next due times of a stored schedule, after <paramref name="after"/> (default now).</summary>
@@ -112,29 +93,42 @@ public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states
             }
         }
 
-        while (occurrences.Count > 0)
+        if (occurrences.Count > 0)
+        {
+            await RequestRunsAsync(key, "backfill", _ => occurrences, cancellationToken);
+        }
+
+        return occurrences;
+    }
+
+    /// <summary>
+    /// Adds requested runs to the schedule's state, re-applied if the dispatcher changes the state meanwhile. The index
+    /// entry is written first, so the next tick finds the request whatever happens after.
+    /// </summary>
+    private async Task RequestRunsAsync(ScheduleKey key, string what, Func<DateTimeOffset, IReadOnlyList<DateTimeOffset>> dues, CancellationToken cancellationToken)
+    {
+        while (true)
         {
             var current = await states.GetAsync(key, cancellationToken)
-                ?? throw new InvalidOperationException($"schedule {key} has not been picked up by a dispatcher yet; backfill after the next tick");
-            var now = clock.GetUtcNow();
-            var state = current.State with
+                ?? throw new InvalidOperationException($"schedule {key} has not been picked up by a dispatcher yet; {what} it after the next tick");
+            if (current.State.Status is ScheduleStatus.Invalid or ScheduleStatus.Deleted)
             {
-                Pending = [.. current.State.Pending, .. occurrences.Select(o => new PendingRun(o, 1, now, PendingKind.Manual))],
-                Status = current.State.Status == ScheduleStatus.Finished ? ScheduleStatus.Active : current.State.Status,
-            };
+                throw new InvalidOperationException($"schedule {key} is {current.State.Status}{(current.State.Error is { } e ? $": {e}" : "")}; fix it before you {what} it");
+            }
+
+            var now = clock.GetUtcNow();
+            var state = Completion.RequestRuns(current.State, dues(now), now);
             await index.UpsertAsync(now, key, cancellationToken);
             try
             {
                 await states.ReplaceAsync(current, state, current.WakeAt is { } w && w < now ? w : now, now, cancellationToken);
-                break;
+                return;
             }
             catch (RequestFailedException ex) when (ex.Status == 412)
             {
-                // The dispatcher changed the state meanwhile; apply the backfill to the new state.
+                // The dispatcher changed the state meanwhile; apply the request to the new state.
             }
         }
-
-        return occurrences;
     }
 
     private async Task EditAsync(ScheduleKey key, Action<Dictionary<string, object?>> change, CancellationToken cancellationToken)

@@ -31,8 +31,6 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public int ProcessId => _process.Id;
-
     /// <param name="repositoryRoot">The folder holding package.json and node_modules.</param>
     /// <param name="location">Where Azurite keeps its data; null keeps it in memory.</param>
     public static async Task<AzuriteProcess> StartAsync(string repositoryRoot, string? location, int blobPort, int queuePort, int tablePort)

@@ -183,12 +183,12 @@ public sealed class Dispatcher(
         var plan = DuePlanner.ExpireLeasesOnly(state, clock.GetUtcNow());
         if (!plan.ChangesSomething(current.State))
         {
-            return current with { WakeAt = LeaseWake(current.State) };
+            return current with { WakeAt = DuePlanner.LeaseWakeAt(current.State) };
         }
 
         try
         {
-            return await states.CommitPlanAsync(current, plan, LeaseWake(plan.State), options.InstanceId, clock.GetUtcNow(), cancellationToken);
+            return await states.CommitPlanAsync(current, plan, DuePlanner.LeaseWakeAt(plan.State), options.InstanceId, clock.GetUtcNow(), cancellationToken);
         }
         catch (TableTransactionFailedException ex) when (ex.Status == 412)
         {
@@ -196,8 +196,6 @@ public sealed class Dispatcher(
             return null;
         }
     }
-
-    private static DateTimeOffset? LeaseWake(ScheduleState state) => state.InFlight.Count == 0 ? null : state.InFlight.Min(r => r.LeaseUntil);
 
     private async Task MoveIndexAsync(List<DueEntry> entries, DateTimeOffset? wakeAt, ScheduleKey key)
     {

@@ -49,7 +49,7 @@ public sealed class JobRunner(
         {
             _ = running.ContinueWith(t => t.Exception, TaskScheduler.Default);
             return Outcome(RunStatus.TimedOut, null,
-                $"did not finish within TimeoutSeconds={definition.Policies.TimeoutSeconds()} and ignored cancellation for {options.AbandonGrace.TotalSeconds:0}s more; abandoned (the handler should observe its CancellationToken)");
+                $"did not finish within TimeoutSeconds={definition.Policies.Timeout.TotalSeconds:0} and ignored cancellation for {options.AbandonGrace.TotalSeconds:0}s more; abandoned (the handler should observe its CancellationToken)");
         }
 
         try
@@ -63,7 +63,7 @@ public sealed class JobRunner(
         }
         catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
         {
-            return Outcome(RunStatus.TimedOut, ex, $"cancelled after TimeoutSeconds={definition.Policies.TimeoutSeconds()}");
+            return Outcome(RunStatus.TimedOut, ex, $"cancelled after TimeoutSeconds={definition.Policies.Timeout.TotalSeconds:0}");
         }
         catch (OperationCanceledException ex) when (stopping.IsCancellationRequested)
         {
@@ -74,9 +74,4 @@ public sealed class JobRunner(
             return Outcome(RunStatus.Failed, ex);
         }
     }
-}
-
-internal static class PolicyText
-{
-    public static int TimeoutSeconds(this SchedulePolicies policies) => (int)policies.Timeout.TotalSeconds;
 }

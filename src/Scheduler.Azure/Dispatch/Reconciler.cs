@@ -1,4 +1,3 @@
-using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Scheduler.Azure.Hosting;
@@ -131,7 +130,7 @@ public sealed class Reconciler(
         var state = valid
             ? DefinitionChange.Apply(current?.State, definition!, etag, snapshot, changedAt)
             : DefinitionChange.ApplyInvalid(current?.State, errors, etag, snapshot);
-        var wakeAt = definition is not null ? new DuePlanner(definition, ScheduleTimeline.For(definition), options.InstanceId, options.LeaseMargin).WakeAt(state) : LeaseWake(state);
+        var wakeAt = definition is not null ? new DuePlanner(definition, ScheduleTimeline.For(definition), options.InstanceId, options.LeaseMargin).WakeAt(state) : DuePlanner.LeaseWakeAt(state);
         var change = current is null ? "Added" : current.State.Status == ScheduleStatus.Deleted ? "Re-added" : "Edited";
         var edit = new EditEntry(change, now, current?.State.Definition, snapshot, state.Status.ToString(), state.Error);
 
@@ -152,7 +151,7 @@ public sealed class Reconciler(
 
         if (current?.WakeAt is { } old && old != wakeAt)
         {
-            await DeleteIndexAsync(old, key, cancellationToken);
+            await index.DeleteAsync(old, key, cancellationToken); // succeeds when a dispatcher already moved it
         }
 
         if (state.Status == ScheduleStatus.Invalid)
@@ -177,7 +176,7 @@ public sealed class Reconciler(
 
         var now = clock.GetUtcNow();
         var state = DefinitionChange.ApplyDeleted(current.State);
-        var wakeAt = LeaseWake(state);
+        var wakeAt = DuePlanner.LeaseWakeAt(state);
         try
         {
             await states.CommitEditAsync(key, current, state, wakeAt, current.Job, new EditEntry("Deleted", now, current.State.Definition, null, state.Status.ToString(), null), options.InstanceId, cancellationToken);
@@ -189,26 +188,11 @@ public sealed class Reconciler(
 
         if (current.WakeAt is { } old && old != wakeAt)
         {
-            await DeleteIndexAsync(old, key, cancellationToken);
+            await index.DeleteAsync(old, key, cancellationToken); // succeeds when a dispatcher already moved it
         }
 
         logger.LogInformation("Schedule {ScheduleId} was removed from the Schedules table; its ledger is kept", key.ToString());
         return true;
     }
 
-    /// <summary>Without a valid definition only lost leases need waking for (to record them).</summary>
-    private static DateTimeOffset? LeaseWake(ScheduleState state) =>
-        state.InFlight.Count == 0 ? null : state.InFlight.Min(r => r.LeaseUntil);
-
-    private async Task DeleteIndexAsync(DateTimeOffset wakeAt, ScheduleKey key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await index.DeleteAsync(wakeAt, key, cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            // Already moved by a dispatcher.
-        }
-    }
 }

@@ -45,9 +45,12 @@ public static class Completion
     }
 
     /// <summary>Requests a run now (the admin API's "trigger"), handled by the next tick through the ordinary claim path.</summary>
-    public static ScheduleState RequestRun(ScheduleState state, DateTimeOffset now) => state with
+    public static ScheduleState RequestRun(ScheduleState state, DateTimeOffset now) => RequestRuns(state, [now], now);
+
+    /// <summary>Requests runs of the given occurrences (a trigger, a backfill), runnable from <paramref name="now"/>.</summary>
+    public static ScheduleState RequestRuns(ScheduleState state, IEnumerable<DateTimeOffset> dues, DateTimeOffset now) => state with
     {
-        Pending = [.. state.Pending, new PendingRun(now, 1, now, PendingKind.Manual)],
+        Pending = [.. state.Pending, .. dues.Select(due => new PendingRun(due, 1, now, PendingKind.Manual))],
         Status = state.Status == ScheduleStatus.Finished ? ScheduleStatus.Active : state.Status,
     };
 }

@@ -135,6 +135,10 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
         return expired.Count == 0 ? new Plan(state, [], [], []) : new Plan(state with { InFlight = inFlight }, [], [], expired);
     }
 
+    /// <summary>The wake time of a state without a usable definition: only lost leases need waking for (to record them).</summary>
+    public static DateTimeOffset? LeaseWakeAt(ScheduleState state) =>
+        state.InFlight.Count == 0 ? null : state.InFlight.Min(r => r.LeaseUntil);
+
     private List<InFlightRun> TakeExpiredLeases(List<InFlightRun> inFlight, List<PendingRun> pending, DateTimeOffset now) =>
         TakeExpiredLeases(inFlight, pending, now, Math.Max(Policies.MaxAttempts, CrashAttempts));
 
