@@ -137,16 +137,49 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return null;
     }
 
-    public ValueTask DisposeAsync()
+    public int ProcessId => _process.Id;
+
+    /// <summary>
+    /// Asks Azurite to stop (SIGTERM) so a persistent location is flushed, and kills it if it has not exited within
+    /// <paramref name="grace"/>. A kill alone can lose the last seconds of writes of a <c>--location</c> store.
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace)
     {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            using var terminate = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", $"{_process.Id}" }, UseShellExecute = false });
+            if (terminate is not null)
+            {
+                await terminate.WaitForExitAsync();
+            }
+
+            using var timeout = new CancellationTokenSource(grace);
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // did not stop in time: killed below
+            }
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
+            await _process.WaitForExitAsync();
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(5));
         _process.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     private static async Task WaitForPortAsync(Process process, int port, System.Text.StringBuilder errors)

@@ -27,6 +27,8 @@ public sealed class Reconciler(
     private Dictionary<string, string?>? _applied;
     private DateTimeOffset _lastRun = DateTimeOffset.MinValue;
 
+    private const int ApplyBatch = 1000;
+
     public void Dispose() => _gate.Dispose();
 
     /// <summary>Entries the last pass could not apply, with the reason.</summary>
@@ -53,32 +55,24 @@ public sealed class Reconciler(
             _applied ??= await PrimeAsync(cancellationToken);
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var changed = 0;
+            var pending = new List<TableEntity>();
             await foreach (var entity in definitions.ScanAsync(cancellationToken))
             {
                 var key = DefinitionStore.KeyOf(entity);
                 seen.Add(key.Value);
-                var etag = entity.ETag.ToString();
-                if (_applied.TryGetValue(key.Value, out var known) && known == etag)
+                if (!_applied.TryGetValue(key.Value, out var known) || known != entity.ETag.ToString())
                 {
-                    continue;
+                    pending.Add(entity);
                 }
 
-                try
+                if (pending.Count >= ApplyBatch)
                 {
-                    if (await ApplyAsync(key, entity, cancellationToken))
-                    {
-                        changed++;
-                    }
-
-                    _applied[key.Value] = etag;
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    // One entry must not stop the others: reported in the tick, retried on the next pass.
-                    _errors.Add($"{key}: {ex.GetType().Name}: {ex.Message}");
-                    logger.LogError(ex, "Reconciling {ScheduleId} failed; it is retried on the next pass and other schedules are unaffected", key.ToString());
+                    changed += await ApplyAllAsync(pending, cancellationToken);
+                    pending.Clear();
                 }
             }
+
+            changed += await ApplyAllAsync(pending, cancellationToken);
 
             foreach (var gone in _applied.Keys.Where(k => !seen.Contains(k)).ToList())
             {
@@ -96,6 +90,36 @@ public sealed class Reconciler(
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>Applies changed entries in parallel (a bulk import of thousands must not take minutes); each one isolated.</summary>
+    private async Task<int> ApplyAllAsync(List<TableEntity> entities, CancellationToken cancellationToken)
+    {
+        var changed = 0;
+        await Parallel.ForEachAsync(entities, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (entity, ct) =>
+        {
+            var key = DefinitionStore.KeyOf(entity);
+            try
+            {
+                var applied = await ApplyAsync(key, entity, ct);
+                lock (_errors)
+                {
+                    changed += applied ? 1 : 0;
+                    _applied![key.Value] = entity.ETag.ToString();
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One entry must not stop the others: reported in the tick, retried on the next pass.
+                lock (_errors)
+                {
+                    _errors.Add($"{key}: {ex.GetType().Name}: {ex.Message}");
+                }
+
+                logger.LogError(ex, "Reconciling {ScheduleId} failed; it is retried on the next pass and other schedules are unaffected", key.ToString());
+            }
+        });
+        return changed;
     }
 
     private async Task<Dictionary<string, string?>> PrimeAsync(CancellationToken cancellationToken)

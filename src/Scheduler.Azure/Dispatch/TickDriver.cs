@@ -6,12 +6,19 @@ using Scheduler.Azure.Storage;
 namespace Scheduler.Azure.Dispatch;
 
 /// <summary>
-/// What one tick invocation does, for every host: tick, then (with precise firing) wait inside the invocation for
-/// occurrences due before the next tick and tick again at their due time.
+/// What one tick invocation does, for every host: tick, then (with precise firing) tick again inside the invocation
+/// at each due time before the next scheduled tick. Ticks overlap: a tick waiting for a slow or hanging job does not
+/// hold back occurrences due meanwhile (a later tick takes them; claims are ETag-conditional, so overlapping ticks in
+/// one process are as safe as several instances). The invocation ends once its window has passed and no tick is still
+/// running; while one is, it keeps ticking at due times and reconciles edits at the tick schedule's cadence.
 /// </summary>
 public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerOptions options, TimeProvider clock, ILogger<TickDriver> logger)
 {
+    /// <summary>Ticks one process runs at once; beyond it, the next tick waits for one to finish.</summary>
+    public const int MaxTicksInFlight = 8;
+
     private static readonly TimeSpan MinimumPause = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan WindowMargin = TimeSpan.FromSeconds(1);
     private readonly CronExpression _schedule = ParseTickSchedule(options.TickSchedule);
 
     public string TickSchedule => options.TickSchedule;
@@ -23,34 +30,108 @@ public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerO
     /// <summary>Runs one invocation; returns the reports of every tick it made.</summary>
     public async Task<IReadOnlyList<TickReport>> RunInvocationAsync(DateTimeOffset? nextTickAt, CancellationToken cancellationToken)
     {
-        var reports = new List<TickReport> { await dispatcher.TickAsync(cancellationToken) };
         if (!options.PreciseFiring)
         {
-            return reports;
+            return [await dispatcher.TickAsync(cancellationToken)];
         }
 
+        var reports = new List<TickReport>();
+        var running = new List<Task<TickReport>>();
+        var failures = new List<Exception>();
         // Leave a margin so this invocation ends before the next one starts.
-        var until = (nextTickAt ?? NextTickAfter(clock.GetUtcNow())) - TimeSpan.FromSeconds(1);
-        while (!cancellationToken.IsCancellationRequested)
+        var until = (nextTickAt ?? NextTickAfter(clock.GetUtcNow())) - WindowMargin;
+        var reconcile = true;
+        try
         {
-            var now = clock.GetUtcNow();
-            if (await index.PeekEarliestAsync(until, cancellationToken) is not { } wake)
+            while (!cancellationToken.IsCancellationRequested && failures.Count == 0)
             {
-                break;
-            }
+                if (reconcile)
+                {
+                    running.Add(dispatcher.TickAsync(reconcile: true, cancellationToken));
+                    reconcile = false;
+                }
 
-            var wait = wake - now;
-            await Task.Delay(wait > MinimumPause ? wait : MinimumPause, clock, cancellationToken);
-            if (clock.GetUtcNow() >= until)
+                await ReapAsync(running, reports, failures, block: running.Count >= MaxTicksInFlight, cancellationToken, cancellationToken);
+                var now = clock.GetUtcNow();
+                if (now >= until)
+                {
+                    if (running.Count == 0)
+                    {
+                        break;
+                    }
+
+                    // A tick is still running (a slow job): stay, and do the next scheduled tick's work here.
+                    until = NextTickAfter(now) - WindowMargin;
+                    reconcile = true;
+                    continue;
+                }
+
+                var wake = await index.PeekEarliestAsync(until, cancellationToken);
+                if (wake is null && running.Count == 0)
+                {
+                    break;
+                }
+
+                // Wake early when a tick finishes: its completions may have written an earlier wake (a retry). The
+                // minimum pause keeps a wake that a running tick is still working on from starting tick after tick.
+                var wait = (wake ?? until) - now;
+                var delay = Task.Delay(wait > MinimumPause ? wait : MinimumPause, clock, cancellationToken);
+                await Task.WhenAny([delay, .. running]);
+                if (!delay.IsCompleted)
+                {
+                    continue;
+                }
+
+                await delay;
+
+                if (wake is not null && clock.GetUtcNow() < until)
+                {
+                    running.Add(dispatcher.TickAsync(reconcile: false, cancellationToken));
+                }
+            }
+        }
+        finally
+        {
+            // Never leave a tick behind: its runs' results must be recorded before the invocation ends.
+            while (running.Count > 0)
             {
-                break;
+                await ReapAsync(running, reports, failures, block: true, CancellationToken.None, cancellationToken);
             }
-
-            reports.Add(await dispatcher.TickAsync(reconcile: false, cancellationToken));
         }
 
+        if (failures.Count > 0)
+        {
+            throw failures.Count == 1 ? failures[0] : new AggregateException(failures);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
         logger.LogDebug("Tick invocation made {Ticks} ticks", reports.Count);
         return reports;
+    }
+
+    private static async Task ReapAsync(List<Task<TickReport>> running, List<TickReport> reports, List<Exception> failures, bool block, CancellationToken waitToken, CancellationToken cancellationToken)
+    {
+        if (block && running.Count > 0 && !running.Any(t => t.IsCompleted))
+        {
+            await Task.WhenAny(running).WaitAsync(waitToken);
+        }
+
+        foreach (var done in running.Where(t => t.IsCompleted).ToList())
+        {
+            running.Remove(done);
+            try
+            {
+                reports.Add(await done);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // shutting down: the dispatcher already released what it had claimed
+            }
+            catch (Exception ex)
+            {
+                failures.Add(ex);
+            }
+        }
     }
 
     public static CronExpression ParseTickSchedule(string schedule)

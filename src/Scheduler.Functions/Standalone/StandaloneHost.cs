@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Scheduler.Azure.Development;
+using Scheduler.Azure.Hosting;
 
 namespace Scheduler.Functions.Standalone;
 
@@ -15,7 +16,8 @@ public static class StandaloneHost
     public const string Flag = "--standalone";
     public const string SeedFlag = "--seed-demo";
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <param name="addJobs">Jobs beyond the app's own: the reliability harness adds its probe and poison jobs here.</param>
+    public static async Task<int> RunAsync(string[] args, Action<SchedulerBuilder>? addJobs = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -39,7 +41,8 @@ public static class StandaloneHost
             builder.Configuration["SchedulerStorage"] = azurite.ConnectionString;
         }
 
-        builder.Services.AddSchedulerApp(builder.Configuration);
+        var jobs = builder.Services.AddSchedulerApp(builder.Configuration);
+        addJobs?.Invoke(jobs);
         builder.Services.AddSingleton(new StandaloneOptions(args.Contains(SeedFlag)));
         builder.Services.AddSingleton<DemoSeeder>();
         builder.Services.AddHostedService<StandaloneTickLoop>();

@@ -1,4 +1,4 @@
-using Azure;
+using Scheduler.Azure.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Scheduler.Azure.Dispatch;
@@ -18,6 +18,7 @@ internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.Zero;
+        DateTimeOffset? failingSince = null;
         var initialized = false;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -39,21 +40,31 @@ internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer
                 var next = driver.NextTickAfter(now + backoff);
                 await Task.Delay(next - now, clock, stoppingToken);
                 await driver.RunInvocationAsync(driver.NextTickAfter(next), stoppingToken);
+                if (failingSince is { } since)
+                {
+                    logger.LogWarning("Storage answers again after {Seconds:F0} s; ticking resumed", (clock.GetUtcNow() - since).TotalSeconds);
+                }
+
                 backoff = TimeSpan.Zero;
+                failingSince = null;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
             }
-            catch (RequestFailedException ex)
+            catch (Exception ex)
             {
+                // Nothing a tick throws may stop the host: a claimed occurrence stays due (or its lease ends) and the next tick retries.
+                failingSince ??= clock.GetUtcNow();
                 backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, OutageBackoffMax.Ticks));
-                logger.LogError("Storage is not answering ({Status} {Message}); backing off {Backoff}s and retrying", ex.Status, ex.Message.Split('\n')[0], backoff.TotalSeconds);
-            }
-            catch (HttpRequestException ex)
-            {
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, OutageBackoffMax.Ticks));
-                logger.LogError("Storage is unreachable ({Message}); backing off {Backoff}s and retrying", ex.Message, backoff.TotalSeconds);
+                if (StorageFailure.Describe(ex) is { } storage)
+                {
+                    logger.LogError("Storage is not answering ({Problem}); backing off {Backoff}s and retrying", storage, backoff.TotalSeconds);
+                }
+                else
+                {
+                    logger.LogError(ex, "A tick failed; backing off {Backoff}s and retrying", backoff.TotalSeconds);
+                }
             }
         }
 
