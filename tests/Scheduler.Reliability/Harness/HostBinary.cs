@@ -1,0 +1,9 @@
+namespace Scheduler.Reliability.Harness;
+
+/// <summary>Where the host executable is: this assembly, run as "dotnet Scheduler.Reliability.dll host".</summary>
+public static class HostBinary
+{
+    public const string HostCommand = "host";
+
+    public static string Path { get; } = typeof(HostBinary).Assembly.Location;
+}

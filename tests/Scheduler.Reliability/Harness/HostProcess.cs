@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Scheduler.Reliability.Harness;
+
+/// <summary>
+/// One standalone host as a child process: its output goes to a log file, and the lines the harness reports on
+/// (tick durations, storage outages, unhandled errors) are counted as they arrive.
+/// </summary>
+public sealed partial class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly Queue<string> _tail = new();
+    private readonly Lock _gate = new();
+
+    private HostProcess(string name, Process process, StreamWriter log)
+    {
+        Name = name;
+        _process = process;
+        _log = log;
+    }
+
+    public string Name { get; }
+    public int Ticks { get; private set; }
+    public long MaxTickMilliseconds { get; private set; }
+    public int OutageLines { get; private set; }
+    public int RecoveredLines { get; private set; }
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    public string Tail
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return string.Join('\n', _tail);
+            }
+        }
+    }
+
+    public static HostProcess Start(string name, IReadOnlyDictionary<string, string> environment, string logPath)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(HostBinary.Path);
+        start.ArgumentList.Add(HostBinary.HostCommand);
+        foreach (var (name_, value) in environment)
+        {
+            start.Environment[name_] = value;
+        }
+
+        var log = new StreamWriter(File.Open(logPath, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+        var host = new HostProcess(name, Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet"), log);
+        host._process.OutputDataReceived += (_, e) => host.OnLine(e.Data);
+        host._process.ErrorDataReceived += (_, e) => host.OnLine(e.Data);
+        host._process.BeginOutputReadLine();
+        host._process.BeginErrorReadLine();
+        return host;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, runs in flight keep their leases until those expire.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>SIGINT (Ctrl+C); true if the host stopped within <paramref name="grace"/>.</summary>
+    public async Task<bool> InterruptAsync(TimeSpan grace)
+    {
+        if (_process.HasExited)
+        {
+            return true;
+        }
+
+        using (var signal = Process.Start("kill", ["-INT", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await signal.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(grace);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+        lock (_gate)
+        {
+            _log.Dispose();
+        }
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _log.WriteLine(line);
+            _tail.Enqueue(line);
+            if (_tail.Count > 60)
+            {
+                _tail.Dequeue();
+            }
+
+            if (TickLine().Match(line) is { Success: true } tick)
+            {
+                Ticks++;
+                MaxTickMilliseconds = Math.Max(MaxTickMilliseconds, long.Parse(tick.Groups[1].Value, CultureInfo.InvariantCulture));
+            }
+            else if (line.Contains("backing off", StringComparison.Ordinal))
+            {
+                OutageLines++;
+            }
+            else if (line.Contains("Storage answers again", StringComparison.Ordinal))
+            {
+                RecoveredLines++;
+            }
+        }
+    }
+
+    [GeneratedRegex(@"Tick: .* (\d+) ms$")]
+    private static partial Regex TickLine();
+}

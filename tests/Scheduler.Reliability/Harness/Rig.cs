@@ -1,0 +1,129 @@
+using System.Globalization;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Scheduler.Azure.Admin;
+using Scheduler.Azure.Development;
+using Scheduler.Azure.Hosting;
+using Scheduler.Azure.Storage;
+using Scheduler.Reliability.Jobs;
+
+namespace Scheduler.Reliability.Harness;
+
+/// <summary>
+/// One scenario's world: its own Azurite (in memory, or in a temporary folder when it must survive a restart), a table
+/// prefix, an admin client with the same jobs as the hosts, and the hosts it starts. Host logs go to <see cref="LogDirectory"/>.
+/// </summary>
+public sealed class Rig : IAsyncDisposable
+{
+    private readonly string _repositoryRoot;
+    private readonly string? _location;
+    private readonly int[] _ports;
+    private readonly List<HostProcess> _hosts = [];
+    private AzuriteProcess? _azurite;
+    private ServiceProvider? _services;
+    private int _hostNumber;
+
+    private Rig(string repositoryRoot, string? location, string logDirectory)
+    {
+        _repositoryRoot = repositoryRoot;
+        _location = location;
+        _ports = [AzuriteProcess.FreePort(), AzuriteProcess.FreePort(), AzuriteProcess.FreePort()];
+        LogDirectory = logDirectory;
+    }
+
+    public string Prefix { get; } = "rel" + Guid.NewGuid().ToString("N")[..8];
+    public string LogDirectory { get; }
+    public string ConnectionString => _azurite?.ConnectionString ?? throw new InvalidOperationException("Azurite is not running");
+    public IReadOnlyList<HostProcess> Hosts => _hosts;
+    public string ProbeTable => Prefix + "Probe";
+    public IServiceProvider Services => _services ?? throw new InvalidOperationException("not started");
+    public ScheduleAdmin Admin => Services.GetRequiredService<ScheduleAdmin>();
+    public StateStore States => Services.GetRequiredService<StateStore>();
+    public LedgerAudit Audit => Services.GetRequiredService<LedgerAudit>();
+    public SchedulerTables Tables => Services.GetRequiredService<SchedulerTables>();
+    public TableClient Probe => Services.GetRequiredService<TableServiceClient>().GetTableClient(ProbeTable);
+
+    /// <param name="persistent">Keep Azurite's data in a temporary folder so it survives <see cref="StopStorageAsync"/>.</param>
+    public static async Task<Rig> StartAsync(string scenario, bool persistent = false)
+    {
+        var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException("run the harness from the repository (package.json next to Scheduler.sln)");
+        var work = Path.Combine(Path.GetTempPath(), "scheduler-reliability", $"{scenario}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..4]}");
+        Directory.CreateDirectory(work);
+        var rig = new Rig(root, persistent ? Path.Combine(work, "azurite") : null, work);
+        await rig.StartStorageAsync();
+        var options = new SchedulerOptions { InstanceId = "harness" };
+        options.Tables.Prefix = rig.Prefix;
+        var services = new ServiceCollection();
+        services.AddScheduler(() => StorageConnection.FromConnectionString(rig.ConnectionString), options).AddReliabilityJobs();
+        rig._services = services.BuildServiceProvider();
+        await rig.Services.GetRequiredService<SchedulerInitializer>().InitializeAsync();
+        await rig.Probe.CreateIfNotExistsAsync();
+        return rig;
+    }
+
+    /// <summary>Starts a host process with the harness's settings (tick every 5 s with precise firing, 2 s lease margin, a full ledger).</summary>
+    public HostProcess StartHost(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var name = $"host{++_hostNumber}";
+        var environment = new Dictionary<string, string>
+        {
+            ["SchedulerStorage"] = ConnectionString,
+            ["Scheduler__Tables__Prefix"] = Prefix,
+            ["Scheduler__InstanceId"] = name,
+            ["Scheduler__TickSchedule"] = "*/5 * * * * *",
+            ["Scheduler__LeaseMargin"] = "00:00:02",
+            ["Scheduler__AbandonGrace"] = "00:00:02",
+            ["Scheduler__LedgerRetention"] = "1000000",
+            ["DOTNET_gcServer"] = "0",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        var host = HostProcess.Start(name, environment, Path.Combine(LogDirectory, name + ".log"));
+        _hosts.Add(host);
+        return host;
+    }
+
+    /// <summary>Stops Azurite the way an outage looks to the hosts: connections refused until it is back.</summary>
+    public async Task StopStorageAsync()
+    {
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync();
+            _azurite = null;
+        }
+    }
+
+    public async Task StartStorageAsync() =>
+        _azurite = await AzuriteProcess.StartAsync(_repositoryRoot, _location, _ports[0], _ports[1], _ports[2]);
+
+    /// <summary>Stops every host that still runs with Ctrl+C; true if all stopped within the grace.</summary>
+    public async Task<bool> StopHostsAsync()
+    {
+        var stopped = await Task.WhenAll(_hosts.Select(h => h.InterruptAsync(TimeSpan.FromSeconds(30))));
+        return stopped.All(s => s);
+    }
+
+    public long MaxTickMilliseconds => _hosts.Count == 0 ? 0 : _hosts.Max(h => h.MaxTickMilliseconds);
+
+    public string Describe(HostProcess host) =>
+        string.Create(CultureInfo.InvariantCulture, $"{host.Name} (log {Path.Combine(LogDirectory, host.Name + ".log")}):\n{host.Tail}");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in _hosts)
+        {
+            await host.DisposeAsync();
+        }
+
+        if (_services is not null)
+        {
+            await _services.DisposeAsync();
+        }
+
+        await StopStorageAsync();
+    }
+}

@@ -1,0 +1,20 @@
+namespace Scheduler.Reliability.Scenarios;
+
+/// <summary>How long and how hard each scenario runs: <see cref="Quick"/> in CI, <see cref="Soak"/> by hand.</summary>
+public sealed record ScenarioSize(
+    string Name,
+    int CrashSchedules,
+    int Kills,
+    int Outages,
+    TimeSpan OutageLength,
+    int ConcurrentHosts,
+    TimeSpan ConcurrencyRun,
+    int FuzzEntries,
+    TimeSpan FuzzRun,
+    TimeSpan PoisonRun,
+    int Seed)
+{
+    public static ScenarioSize Quick { get; } = new("quick", 100, 5, 1, TimeSpan.FromSeconds(15), 4, TimeSpan.FromSeconds(25), 1000, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(50), 7);
+
+    public static ScenarioSize Soak { get; } = new("soak", 200, 30, 3, TimeSpan.FromSeconds(20), 4, TimeSpan.FromMinutes(3), 5000, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2), 11);
+}
