@@ -1,0 +1,36 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Scheduler.Azure.Admin;
+using Scheduler.Azure.Dispatch;
+using Scheduler.Azure.Hosting;
+using Scheduler.Azure.Storage;
+
+namespace Scheduler.Bench;
+
+/// <summary>One dispatcher instance as an app would build it (same registrations), over a table prefix.</summary>
+public sealed class Instance : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public Instance(string connectionString, string prefix, string name, Action<SchedulerOptions>? configure = null)
+    {
+        var options = new SchedulerOptions { InstanceId = name, LedgerRetention = 1_000_000 };
+        options.Tables.Prefix = prefix;
+        configure?.Invoke(options);
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        services.AddScheduler(() => StorageConnection.FromConnectionString(connectionString), options).AddJob<NoopJob>("noop");
+        _services = services.BuildServiceProvider();
+    }
+
+    public Dispatcher Dispatcher => _services.GetRequiredService<Dispatcher>();
+    public TickDriver Driver => _services.GetRequiredService<TickDriver>();
+    public Reconciler Reconciler => _services.GetRequiredService<Reconciler>();
+    public SchedulerTables Tables => _services.GetRequiredService<SchedulerTables>();
+    public StorageRequestCounter Requests => _services.GetRequiredService<StorageRequestCounter>();
+    public ScheduleAdmin Admin => _services.GetRequiredService<ScheduleAdmin>();
+
+    public Task InitializeAsync() => _services.GetRequiredService<SchedulerInitializer>().InitializeAsync();
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+
+namespace Scheduler.Bench;
+
+/// <summary>
+/// The dispatcher's peak working set at N schedules, measured in a child process that is only a dispatcher: it
+/// primes its state cache, scans the N definitions for edits and ticks for 20 s over the ingested tables.
+/// </summary>
+public static class MemoryProbe
+{
+    public static async Task<long> MeasureAsync(string connectionString, int schedules, TextWriter log)
+    {
+        var prefix = "m" + Guid.NewGuid().ToString("N")[..8];
+        await using (var seeder = new Instance(connectionString, prefix, "seeder"))
+        {
+            await seeder.InitializeAsync();
+            await Seeding.WriteAsync(seeder.Tables.Schedules, schedules, Seeding.EveryMinute);
+            await seeder.Reconciler.ReconcileAsync(default);
+        }
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(typeof(MemoryProbe).Assembly.Location);
+        start.ArgumentList.Add("memory");
+        start.ArgumentList.Add(connectionString);
+        start.ArgumentList.Add(prefix);
+        using var child = Process.Start(start)!;
+        var output = await child.StandardOutput.ReadToEndAsync();
+        await child.WaitForExitAsync();
+        log.Write(output);
+        return long.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public static async Task<int> RunChildAsync(string connectionString, string prefix)
+    {
+        await using var instance = new Instance(connectionString, prefix, "memory");
+        await instance.Reconciler.ReconcileAsync(default);
+        var clock = Stopwatch.StartNew();
+        var ran = 0;
+        while (clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            ran += (await instance.Dispatcher.TickAsync(reconcile: false)).Ran;
+            await Task.Delay(200);
+        }
+
+        await instance.Reconciler.ReconcileAsync(default);
+        using var self = Process.GetCurrentProcess();
+        Console.WriteLine($"memory child: {ran} runs in 20 s");
+        Console.WriteLine(self.PeakWorkingSet64);
+        return 0;
+    }
+}
