@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Scheduler.Azure.Admin;
+using Scheduler.Azure.Development;
 using Scheduler.Azure.Tests.Fixtures;
 using Scheduler.Functions.Tests.Fixtures;
 using Scheduler.Runs;
@@ -43,10 +44,7 @@ public sealed class StandaloneHostTests(AzuriteFixture azurite)
             }
 
             var interrupted = Stopwatch.StartNew();
-            using (var kill = Process.Start("kill", ["-INT", host.Id.ToString()]))
-            {
-                await kill.WaitForExitAsync();
-            }
+            await ProcessSignals.SendAsync(host, "INT");
 
             var exited = host.WaitForExit(TimeSpan.FromSeconds(25));
 

@@ -137,8 +137,6 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return null;
     }
 
-    public int ProcessId => _process.Id;
-
     /// <summary>
     /// Asks Azurite to stop (SIGTERM) so a persistent location is flushed, and kills it if it has not exited within
     /// <paramref name="grace"/>. A kill alone can lose the last seconds of writes of a <c>--location</c> store.
@@ -150,14 +148,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
             return;
         }
 
-        if (!OperatingSystem.IsWindows())
+        if (await ProcessSignals.SendAsync(_process, "TERM"))
         {
-            using var terminate = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", $"{_process.Id}" }, UseShellExecute = false });
-            if (terminate is not null)
-            {
-                await terminate.WaitForExitAsync();
-            }
-
             using var timeout = new CancellationTokenSource(grace);
             try
             {

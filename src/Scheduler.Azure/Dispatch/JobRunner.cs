@@ -20,8 +20,6 @@ public sealed class JobRunner(
     TimeProvider clock,
     ILoggerFactory loggers)
 {
-    private readonly int _threadsReserved = ReserveThreads(options.Parallelism);
-
     public async Task<RunOutcome> RunAsync(ScheduleDefinition definition, ClaimedRun run, CancellationToken stopping)
     {
         var started = clock.GetUtcNow();
@@ -44,7 +42,7 @@ public sealed class JobRunner(
         var context = new JobContext(definition.Key, definition.Job, run.Due, run.Attempt, definition.ArgsJson, inputs, logger, timeout.Token);
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["ScheduleId"] = definition.Key.ToString(), ["Due"] = run.Due, ["Attempt"] = run.Attempt });
 
-        // Task.Run: a handler that blocks synchronously must not stall the dispatcher (see ReserveThreads).
+        // Task.Run: a handler that blocks synchronously must not stall the dispatcher (see ThreadPoolReserve).
         var running = Task.Run(() => job.RunAsync(context, timeout.Token), CancellationToken.None);
         var deadline = Task.Delay(definition.Policies.Timeout + options.AbandonGrace, clock, CancellationToken.None);
         if (await Task.WhenAny(running, deadline) != running)
@@ -75,18 +73,5 @@ public sealed class JobRunner(
         {
             return Outcome(RunStatus.Failed, ex);
         }
-    }
-
-    /// <summary>
-    /// Handlers may block their thread (synchronous I/O, Thread.Sleep, .Result). The thread pool starts with one
-    /// thread per core and adds more slowly, so on a 2-core instance two blocking handlers would stall every tick and
-    /// completion for seconds. Keep enough threads ready for a full tick of blocking handlers plus the dispatcher.
-    /// </summary>
-    private static int ReserveThreads(int parallelism)
-    {
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        var wanted = Math.Max(workers, (parallelism * 2) + Environment.ProcessorCount);
-        ThreadPool.SetMinThreads(wanted, io);
-        return wanted;
     }
 }

@@ -28,6 +28,7 @@ public sealed class Reconciler(
     private DateTimeOffset _lastRun = DateTimeOffset.MinValue;
 
     private const int ApplyBatch = 1000;
+    private readonly Lock _applying = new();
 
     public void Dispose() => _gate.Dispose();
 
@@ -102,7 +103,7 @@ public sealed class Reconciler(
             try
             {
                 var applied = await ApplyAsync(key, entity, ct);
-                lock (_errors)
+                lock (_applying)
                 {
                     changed += applied ? 1 : 0;
                     _applied![key.Value] = entity.ETag.ToString();
@@ -111,7 +112,7 @@ public sealed class Reconciler(
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // One entry must not stop the others: reported in the tick, retried on the next pass.
-                lock (_errors)
+                lock (_applying)
                 {
                     _errors.Add($"{key}: {ex.GetType().Name}: {ex.Message}");
                 }

@@ -28,6 +28,7 @@ public static class SchedulerServiceCollectionExtensions
     public static SchedulerBuilder AddScheduler(this IServiceCollection services, Func<StorageConnection> connection, SchedulerOptions options)
     {
         options.Inputs.AllowedContainers = [.. options.Inputs.AllowedContainers.SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+        ThreadPoolReserve.Ensure(options.Parallelism);
         services.TryAddSingleton(TimeProvider.System);
         services.AddLogging();
         services.AddSingleton(options);

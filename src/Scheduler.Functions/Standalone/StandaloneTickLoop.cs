@@ -19,6 +19,7 @@ internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer
     {
         var backoff = TimeSpan.Zero;
         DateTimeOffset? failingSince = null;
+        var storageDown = false;
         var initialized = false;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -42,7 +43,15 @@ internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer
                 await driver.RunInvocationAsync(driver.NextTickAfter(next), stoppingToken);
                 if (failingSince is { } since)
                 {
-                    logger.LogWarning("Storage answers again after {Seconds:F0} s; ticking resumed", (clock.GetUtcNow() - since).TotalSeconds);
+                    var seconds = (clock.GetUtcNow() - since).TotalSeconds;
+                    if (storageDown)
+                    {
+                        logger.LogWarning("Storage answers again after {Seconds:F0} s; ticking resumed", seconds);
+                    }
+                    else
+                    {
+                        logger.LogWarning("Ticks succeed again after {Seconds:F0} s of failures", seconds);
+                    }
                 }
 
                 backoff = TimeSpan.Zero;
@@ -57,7 +66,9 @@ internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer
                 // Nothing a tick throws may stop the host: a claimed occurrence stays due (or its lease ends) and the next tick retries.
                 failingSince ??= clock.GetUtcNow();
                 backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, OutageBackoffMax.Ticks));
-                if (StorageFailure.Describe(ex) is { } storage)
+                var storage = StorageFailure.Describe(ex);
+                storageDown = storage is not null;
+                if (storage is not null)
                 {
                     logger.LogError("Storage is not answering ({Problem}); backing off {Backoff}s and retrying", storage, backoff.TotalSeconds);
                 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Scheduler.Azure.Development;
 
 namespace Scheduler.Reliability.Harness;
 
@@ -79,11 +80,7 @@ public sealed partial class HostProcess : IAsyncDisposable
             return true;
         }
 
-        using (var signal = Process.Start("kill", ["-INT", _process.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await signal.WaitForExitAsync();
-        }
-
+        await ProcessSignals.SendAsync(_process, "INT");
         using var timeout = new CancellationTokenSource(grace);
         try
         {

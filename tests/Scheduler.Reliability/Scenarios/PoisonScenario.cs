@@ -51,10 +51,11 @@ public static class PoisonScenario
         report.MaxTickMilliseconds = rig.MaxTickMilliseconds;
 
         await LedgerCheck.AuditAsync(rig, report, from, settledBefore, good, only: good);
+        var audits = await rig.Audit.AuditAsync(from, settledBefore, settledBefore);
         foreach (var poison in poisons)
         {
             var key = new ScheduleKey("poison", poison.Name);
-            var audit = (await rig.Audit.AuditAsync(from, settledBefore, settledBefore)).Single(a => a.Key == key).Result;
+            var audit = audits.Single(a => a.Key == key).Result;
             var ledger = await rig.States.ReadRunsAsync(key);
             var expectedFate = poison.FailedAs == RunStatus.Succeeded ? OccurrenceFate.RanOnce : OccurrenceFate.FailedAfterRetries;
             var settled = audit.Occurrences.Where(o => o.Fate != OccurrenceFate.SkippedByOverlap).ToList();
