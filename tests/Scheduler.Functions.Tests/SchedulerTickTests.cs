@@ -52,4 +52,28 @@ public sealed class SchedulerTickTests(AzuriteFixture azurite)
         Assert.InRange(run.StartedAt!.Value - due, TimeSpan.Zero, TimeSpan.FromSeconds(1));
         Assert.True(reports.Count >= 2);
     }
+
+    [Fact]
+    public async Task TickOnly_FullTick_TicksAgainUntilTheBacklogIsDrained()
+    {
+        // Arrange: five occurrences due, a tick takes two
+        await using var app = await AppHarness.StartAsync(azurite, ("Scheduler:MaxDuePerTick", "2"));
+        var admin = app.Get<ScheduleAdmin>();
+        var keys = Enumerable.Range(0, 5).Select(i => new ScheduleKey("default", $"backlog{i}")).ToList();
+        foreach (var key in keys)
+        {
+            await admin.AddOrUpdateAsync(key, new ScheduleSpec { Job = "heartbeat", RunAt = DateTimeOffset.UtcNow.AddSeconds(-1), Args = new { table = app.Prefix + "beats" } });
+        }
+
+        // Act
+        var reports = await app.Get<TickDriver>().RunInvocationAsync(DateTimeOffset.UtcNow.AddSeconds(30), default);
+
+        // Assert
+        Assert.Equal(5, reports.Sum(r => r.Ran));
+        Assert.Equal(3, reports.Count);
+        foreach (var key in keys)
+        {
+            Assert.Equal(RunStatus.Succeeded, Assert.Single(await app.States.ReadRunsAsync(key)).Status);
+        }
+    }
 }

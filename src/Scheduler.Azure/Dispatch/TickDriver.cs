@@ -18,7 +18,12 @@ public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerO
     public const int MaxTicksInFlight = 8;
 
     private static readonly TimeSpan MinimumPause = TimeSpan.FromMilliseconds(200);
-    private static readonly TimeSpan WindowMargin = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// An invocation ends this long before the next one is due (a timer skips an occurrence that comes while the last
+    /// invocation still runs). Shorter than a second, so occurrences due on the last whole second before a tick start
+    /// in this invocation instead of waiting for the next.
+    /// </summary>
+    private static readonly TimeSpan WindowMargin = TimeSpan.FromMilliseconds(500);
     private readonly CronExpression _schedule = ParseTickSchedule(options.TickSchedule);
 
     public string TickSchedule => options.TickSchedule;
@@ -32,7 +37,15 @@ public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerO
     {
         if (!options.PreciseFiring)
         {
-            return [await dispatcher.TickAsync(cancellationToken)];
+            // A tick takes at most MaxDuePerTick entries: a full tick means more are due, so tick again while the window lasts.
+            var end = (nextTickAt ?? NextTickAfter(clock.GetUtcNow())) - WindowMargin;
+            List<TickReport> drained = [await dispatcher.TickAsync(cancellationToken)];
+            while (drained[^1].DueEntries >= options.MaxDuePerTick && clock.GetUtcNow() < end && !cancellationToken.IsCancellationRequested)
+            {
+                drained.Add(await dispatcher.TickAsync(reconcile: false, cancellationToken));
+            }
+
+            return drained;
         }
 
         var reports = new List<TickReport>();
@@ -61,7 +74,7 @@ public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerO
                     }
 
                     // A tick is still running (a slow job): stay, and do the next scheduled tick's work here.
-                    until = NextTickAfter(now) - WindowMargin;
+                    until = NextTickAfter(until + WindowMargin) - WindowMargin;
                     reconcile = true;
                     continue;
                 }
