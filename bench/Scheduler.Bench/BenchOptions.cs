@@ -2,8 +2,13 @@ using System.Globalization;
 
 namespace Scheduler.Bench;
 
-public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules, int LatencySchedules, TimeSpan LatencyWindow, string Output, string Command)
+public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules, int[] LatencyLoads, TimeSpan LatencyWindow, TimeSpan DrainCap, string Output, string Command, string? Postgres, IReadOnlySet<string> Parts)
 {
+    /// <summary>What --only may name; all of them by default.</summary>
+    public static readonly string[] AllParts = ["throughput", "latency", "memory", "quartz"];
+
+    public bool Runs(string part) => Parts.Contains(part);
+
     public static BenchOptions Parse(string[] args)
     {
         string? Get(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
@@ -12,10 +17,13 @@ public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules,
             Get("--sizes")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [1_000, 10_000, 100_000],
             Int("--repeats", 3),
             Int("--memory-schedules", 100_000),
-            Int("--latency-schedules", 10_000),
+            Get("--latency-schedules")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [10_000, 2_000],
             TimeSpan.FromSeconds(Int("--latency-seconds", 120)),
+            TimeSpan.FromSeconds(Int("--drain-seconds", 120)),
             Get("--out") ?? "docs/benchmarks.md",
-            Get("--command") ?? "bash bench/run.sh");
+            Get("--command") ?? "bash bench/run.sh",
+            Get("--postgres"),
+            (Get("--only")?.Split(',') ?? AllParts).ToHashSet(StringComparer.Ordinal));
     }
 }
 
@@ -23,7 +31,14 @@ public sealed class BenchResults
 {
     public required BenchOptions Options { get; init; }
     public List<double> Ceiling { get; } = [];
+    public List<double> CeilingTransactions { get; } = [];
     public List<ThroughputResult> Throughput { get; } = [];
     public List<LatencyResult> Latency { get; } = [];
     public long Memory { get; set; }
+    /// <summary>Occurrences the memory child ran on a shared throughput prefix (the next drain has that many fewer).</summary>
+    public int MemoryChildRuns { get; set; }
+    public List<(int Schedules, (long IdleTick, long EditScan) Requests)> Idle { get; } = [];
+    public List<QuartzThroughputResult> QuartzThroughput { get; } = [];
+    public List<QuartzLatencyResult> QuartzLatency { get; } = [];
+    public List<QuartzLatencyResult> QuartzMemory { get; } = [];
 }

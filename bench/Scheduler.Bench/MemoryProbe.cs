@@ -1,18 +1,22 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Scheduler.Bench;
 
 /// <summary>
 /// The dispatcher's peak working set at N schedules, measured in a child process that is only a dispatcher: it
-/// primes its state cache, scans the N definitions for edits and ticks for 20 s over the ingested tables.
+/// primes its state cache, scans the N definitions for edits and ticks for 20 s over the ingested tables (running
+/// whatever is due there: at 100,000 the rest of the throughput backlog).
 /// </summary>
 public static class MemoryProbe
 {
-    public static async Task<long> MeasureAsync(string connectionString, int schedules, TextWriter log)
+    /// <param name="prefix">Tables already holding the N schedules (a throughput run's), or null to seed N schedules due every minute.</param>
+    public static async Task<(long PeakWorkingSet, int Runs)> MeasureAsync(string connectionString, int schedules, TextWriter log, string? prefix)
     {
-        var prefix = "m" + Guid.NewGuid().ToString("N")[..8];
-        await using (var seeder = new Instance(connectionString, prefix, "seeder"))
+        if (prefix is null)
         {
+            prefix = "m" + Guid.NewGuid().ToString("N")[..8];
+            await using var seeder = new Instance(connectionString, prefix, "seeder");
             await seeder.InitializeAsync();
             await Seeding.WriteAsync(seeder.Tables.Schedules, schedules, Seeding.EveryMinute);
             await seeder.Reconciler.ReconcileAsync(default);
@@ -27,7 +31,8 @@ public static class MemoryProbe
         var output = await child.StandardOutput.ReadToEndAsync();
         await child.WaitForExitAsync();
         log.Write(output);
-        return long.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1], System.Globalization.CultureInfo.InvariantCulture);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(lines[^1], CultureInfo.InvariantCulture), int.Parse(lines[^2].Split(' ')[2], CultureInfo.InvariantCulture));
     }
 
     public static async Task<int> RunChildAsync(string connectionString, string prefix)

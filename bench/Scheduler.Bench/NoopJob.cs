@@ -8,11 +8,15 @@ public sealed class NoopJob : IJob
 {
     public static ConcurrentBag<double> StartDelaysMs { get; } = [];
 
-    public static bool RecordDelays { get; set; }
+    /// <summary>Only occurrences due at or after this are recorded (<see cref="DateTimeOffset.MaxValue"/>: none).</summary>
+    public static DateTimeOffset RecordFrom { get; set; } = DateTimeOffset.MaxValue;
+
+    /// <summary>Occurrences due after this are not recorded.</summary>
+    public static DateTimeOffset RecordUntil { get; set; } = DateTimeOffset.MaxValue;
 
     public Task RunAsync(JobContext context, CancellationToken cancellationToken)
     {
-        if (RecordDelays)
+        if (context.Due >= RecordFrom && context.Due < RecordUntil)
         {
             StartDelaysMs.Add((DateTimeOffset.UtcNow - context.Due).TotalMilliseconds);
         }

@@ -7,37 +7,110 @@ if (args.FirstOrDefault() == "memory")
     return await MemoryProbe.RunChildAsync(args[1], args[2]);
 }
 
+if (args.FirstOrDefault() == "quartz-node")
+{
+    return await QuartzNode.RunAsync(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), args[5]);
+}
+
 var options = BenchOptions.Parse(args);
 var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("run from the repository");
 await using var azurite = await AzuriteProcess.StartInMemoryOnFreePortsAsync(root);
 var results = new BenchResults { Options = options };
 var log = Console.Out;
 
-foreach (var size in options.Sizes)
+string? memoryPrefix = null;
+foreach (var size in options.Runs("throughput") ? options.Sizes : [])
 {
-    var repeats = size >= 100_000 ? 1 : options.Repeats;
-    for (var r = 0; r < repeats; r++)
+    var large = size >= 100_000;
+    for (var r = 0; r < RepeatsAt(size); r++)
     {
         results.Ceiling.Add(await CeilingBench.RunAsync(azurite.ConnectionString, TimeSpan.FromSeconds(5)));
-        log.WriteLine(FormattableString.Invariant($"ceiling: {results.Ceiling[^1]:F0} conditional updates/s"));
+        results.CeilingTransactions.Add(await CeilingBench.RunAsync(azurite.ConnectionString, TimeSpan.FromSeconds(5), transactions: true));
+        log.WriteLine(FormattableString.Invariant($"ceiling: {results.Ceiling[^1]:F0} conditional updates/s, {results.CeilingTransactions[^1]:F0} as one-entity transactions"));
+        if (large)
+        {
+            // One ingest of N serves both drains (each capped) and the memory probe: ingesting 100,000 entries takes Azurite many minutes.
+            var (prefix, ingest) = await ThroughputBench.SeedAsync(azurite.ConnectionString, size);
+            log.WriteLine(FormattableString.Invariant($"ingested {size:N0} in {ingest:F0} s"));
+            var one = await ThroughputBench.DrainAsync(azurite.ConnectionString, prefix, size, size, 1, ingest, options.DrainCap);
+            results.Throughput.Add(one);
+            log.WriteLine(one);
+            if (options.Runs("memory") && options.MemorySchedules == size)
+            {
+                memoryPrefix = prefix;
+                (results.Memory, results.MemoryChildRuns) = await MemoryProbe.MeasureAsync(azurite.ConnectionString, size, log, prefix);
+                log.WriteLine(FormattableString.Invariant($"memory at {size:N0}: peak working set {results.Memory / 1048576.0:F0} MiB"));
+            }
+
+            var three = await ThroughputBench.DrainAsync(azurite.ConnectionString, prefix, size, size - one.Done - results.MemoryChildRuns, 3, ingest, options.DrainCap);
+            results.Throughput.Add(three);
+            log.WriteLine(three);
+            results.Idle.Add((size, await IdleBench.RunAsync(azurite.ConnectionString, size)));
+            log.WriteLine(FormattableString.Invariant($"idle at {size:N0}: {results.Idle[^1].Requests}"));
+            continue;
+        }
+
         foreach (var dispatchers in new[] { 1, 3 })
         {
-            var result = await ThroughputBench.RunAsync(azurite.ConnectionString, size, dispatchers);
+            var (prefix, ingest) = await ThroughputBench.SeedAsync(azurite.ConnectionString, size);
+            var result = await ThroughputBench.DrainAsync(azurite.ConnectionString, prefix, size, size, dispatchers, ingest, options.DrainCap);
             results.Throughput.Add(result);
             log.WriteLine(result);
         }
-
     }
 }
 
-results.Memory = await MemoryProbe.MeasureAsync(azurite.ConnectionString, options.MemorySchedules, log);
-log.WriteLine(FormattableString.Invariant($"memory at {options.MemorySchedules}: peak working set {results.Memory / 1048576.0:F0} MiB"));
-foreach (var precise in new[] { false, true })
+if (options.Runs("memory") && memoryPrefix is null)
 {
-    results.Latency.Add(await LatencyBench.RunAsync(azurite.ConnectionString, options.LatencySchedules, precise, options.LatencyWindow));
-    log.WriteLine(results.Latency[^1]);
+    (results.Memory, _) = await MemoryProbe.MeasureAsync(azurite.ConnectionString, options.MemorySchedules, log, prefix: null);
+    log.WriteLine(FormattableString.Invariant($"memory at {options.MemorySchedules}: peak working set {results.Memory / 1048576.0:F0} MiB"));
 }
 
-await File.WriteAllTextAsync(options.Output, BenchMarkdown.Render(results));
+foreach (var load in options.Runs("latency") ? options.LatencyLoads : [])
+{
+    foreach (var precise in new[] { true, false })
+    {
+        results.Latency.Add(await LatencyBench.RunAsync(azurite.ConnectionString, load, precise, options.LatencyWindow));
+        log.WriteLine(results.Latency[^1]);
+    }
+}
+
+if (options.Runs("quartz"))
+{
+    var stores = options.Postgres is null ? ["ram"] : new[] { "ram", "postgres" };
+    if (options.Postgres is null)
+    {
+        log.WriteLine("quartz: no PostgreSQL (bench/run.sh starts one when Debian's postgresql is installed); AdoJobStore peer skipped");
+    }
+
+    foreach (var size in options.Sizes)
+    {
+        for (var r = 0; r < RepeatsAt(size); r++)
+        {
+            foreach (var (store, nodes) in stores.SelectMany(s => s == "ram" ? new[] { (s, 1) } : [(s, 1), (s, 3)]))
+            {
+                results.QuartzThroughput.Add(await QuartzPeer.ThroughputAsync(store, options.Postgres, size, nodes, options.DrainCap));
+                log.WriteLine(results.QuartzThroughput[^1]);
+            }
+        }
+    }
+
+    foreach (var store in stores)
+    {
+        foreach (var load in options.LatencyLoads)
+        {
+            results.QuartzLatency.Add(await QuartzPeer.LatencyAsync(store, options.Postgres, load, options.LatencyWindow));
+            log.WriteLine(results.QuartzLatency[^1]);
+        }
+
+        results.QuartzMemory.Add(await QuartzPeer.LatencyAsync(store, options.Postgres, options.MemorySchedules, TimeSpan.FromSeconds(20)));
+        log.WriteLine($"quartz memory: {results.QuartzMemory[^1]}");
+    }
+}
+
+int RepeatsAt(int size) => size >= 10_000 ? 1 : options.Repeats; // a 10,000 run takes minutes on this Azurite
+
+var page = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : null;
+await File.WriteAllTextAsync(options.Output, BenchMarkdown.Merge(page, BenchMarkdown.Render(results)));
 log.WriteLine($"wrote {options.Output}");
 return 0;

@@ -30,12 +30,14 @@ public static class Seeding
         });
     }
 
-    /// <summary>Every schedule's single occurrence is due at <paramref name="due"/> (interval of a day starting then).</summary>
+    /// <summary>
+    /// A one-off run at <paramref name="due"/>, in the past by the time it is ingested: it still runs because it is
+    /// within its misfire grace (a StartAt in the past would plan the next interval after the edit instead).
+    /// </summary>
     public static Dictionary<string, object?> OnceAt(DateTimeOffset due) => new()
     {
         [ScheduleColumns.Job] = "noop",
-        [ScheduleColumns.Interval] = "1.00:00:00",
-        [ScheduleColumns.StartAt] = due.UtcDateTime,
+        [ScheduleColumns.RunAt] = due.UtcDateTime,
         [ScheduleColumns.MisfireGraceSeconds] = 86_400,
     };
 

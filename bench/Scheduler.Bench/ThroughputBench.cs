@@ -1,39 +1,52 @@
 using System.Diagnostics;
-using Scheduler.Azure.Hosting;
 
 namespace Scheduler.Bench;
 
-public sealed record ThroughputResult(int Schedules, int Dispatchers, double IngestSeconds, double OccurrencesPerSecond, double RequestsPerOccurrence, long IdleTickRequests, long IdleTickWithScanRequests, int Conflicts);
+public sealed record ThroughputResult(int Schedules, int Dispatchers, double IngestSeconds, int Done, double Seconds, double OccurrencesPerSecond, double RequestsPerOccurrence, long? IdleTickRequests, long? IdleTickWithScanRequests, int Conflicts);
 
 /// <summary>
 /// N schedules whose single occurrence is due at once; D dispatcher instances tick until every occurrence is claimed,
-/// run (no-op) and recorded. Then one idle tick (index read only) and one idle tick that also scans for edits.
+/// run (no-op) and recorded, or until a time cap (sustained throughput over the first minutes of a large backlog).
+/// When drained: one idle tick (index read only) and one idle tick that also scans for edits.
 /// </summary>
 public static class ThroughputBench
 {
-    public static async Task<ThroughputResult> RunAsync(string connectionString, int schedules, int dispatchers)
+    /// <summary>Writes N one-off entries due a second ago and lets the reconciler ingest them; returns the table prefix and the ingest time.</summary>
+    public static async Task<(string Prefix, double IngestSeconds)> SeedAsync(string connectionString, int schedules)
     {
         var prefix = "b" + Guid.NewGuid().ToString("N")[..8];
+        await using var seeder = new Instance(connectionString, prefix, "seeder", o => o.ReconcileInterval = TimeSpan.FromDays(1));
+        await seeder.InitializeAsync();
+        await Seeding.WriteAsync(seeder.Tables.Schedules, schedules, _ => Seeding.OnceAt(DateTimeOffset.UtcNow.AddSeconds(-1)));
+        var ingest = Stopwatch.StartNew();
+        await seeder.Reconciler.ReconcileAsync(default);
+        return (prefix, ingest.Elapsed.TotalSeconds);
+    }
+
+    /// <param name="remaining">Occurrences still due on <paramref name="prefix"/> (less than N when an earlier drain was capped).</param>
+    public static async Task<ThroughputResult> DrainAsync(string connectionString, string prefix, int schedules, int remaining, int dispatchers, double ingestSeconds, TimeSpan cap)
+    {
         var instances = Enumerable.Range(1, dispatchers).Select(i => new Instance(connectionString, prefix, $"d{i}", o => o.ReconcileInterval = TimeSpan.FromDays(1))).ToList();
         try
         {
-            await instances[0].InitializeAsync();
-            await Seeding.WriteAsync(instances[0].Tables.Schedules, schedules, _ => Seeding.OnceAt(DateTimeOffset.UtcNow.AddSeconds(-1)));
-            var ingest = Stopwatch.StartNew();
-            await instances[0].Reconciler.ReconcileAsync(default);
-            ingest.Stop();
-
             var before = instances.Sum(i => i.Requests.Total);
             var done = 0;
             var conflicts = 0;
             var clock = Stopwatch.StartNew();
+            var progress = Stopwatch.StartNew();
             await Task.WhenAll(instances.Select(async instance =>
             {
-                while (Volatile.Read(ref done) < schedules && clock.Elapsed < TimeSpan.FromMinutes(20))
+                while (Volatile.Read(ref done) < remaining && clock.Elapsed < cap)
                 {
                     var report = await instance.Dispatcher.TickAsync(reconcile: false);
                     Interlocked.Add(ref done, report.Ran);
                     Interlocked.Add(ref conflicts, report.Conflicts);
+                    if (progress.Elapsed > TimeSpan.FromSeconds(10))
+                    {
+                        progress.Restart();
+                        Console.WriteLine($"  {schedules:N0} x {dispatchers}: {Volatile.Read(ref done):N0} done after {clock.Elapsed.TotalSeconds:F0} s");
+                    }
+
                     if (report.DueEntries == 0)
                     {
                         await Task.Delay(20);
@@ -43,14 +56,20 @@ public static class ThroughputBench
             clock.Stop();
             var requests = instances.Sum(i => i.Requests.Total) - before;
 
-            var idleBefore = instances[0].Requests.Total;
-            await instances[0].Dispatcher.TickAsync(reconcile: false);
-            var idle = instances[0].Requests.Total - idleBefore;
-            var scanBefore = instances[0].Requests.Total;
-            await instances[0].Reconciler.ReconcileAsync(default);
-            await instances[0].Dispatcher.TickAsync(reconcile: false);
-            var idleWithScan = instances[0].Requests.Total - scanBefore;
-            return new ThroughputResult(schedules, dispatchers, ingest.Elapsed.TotalSeconds, done / clock.Elapsed.TotalSeconds,
+            long? idle = null, idleWithScan = null;
+            if (done >= remaining)
+            {
+                var idleBefore = instances[0].Requests.Total;
+                await instances[0].Dispatcher.TickAsync(reconcile: false);
+                idle = instances[0].Requests.Total - idleBefore;
+                await instances[0].Reconciler.ReconcileAsync(default); // primes what this instance has applied
+                var scanBefore = instances[0].Requests.Total;
+                await instances[0].Reconciler.ReconcileAsync(default);
+                await instances[0].Dispatcher.TickAsync(reconcile: false);
+                idleWithScan = instances[0].Requests.Total - scanBefore;
+            }
+
+            return new ThroughputResult(schedules, dispatchers, ingestSeconds, done, clock.Elapsed.TotalSeconds, done / clock.Elapsed.TotalSeconds,
                 (double)requests / Math.Max(1, done), idle, idleWithScan, conflicts);
         }
         finally
