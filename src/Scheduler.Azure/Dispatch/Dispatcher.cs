@@ -30,6 +30,15 @@ public sealed class Dispatcher(
 {
     private readonly ConcurrentDictionary<string, int> _completionsSincePrune = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Schedules a tick of this process has taken and not yet started running, by tick. An overlapping tick reads the
+    /// same due entries until they are moved; it leaves these to the tick that has them instead of reading their state
+    /// again to find them taken. Released when the runs start: an occurrence due while they run is the next tick's
+    /// (its overlap policy decides), as with another instance.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, long> _inFlight = new(StringComparer.Ordinal);
+    private long _ticks;
+
     public string InstanceId => options.InstanceId;
 
     public Task<TickReport> TickAsync(CancellationToken cancellationToken = default) => TickAsync(reconcile: true, cancellationToken);
@@ -50,21 +59,39 @@ public sealed class Dispatcher(
         }
 
         var due = await index.QueryDueAsync(started, options.MaxDuePerTick, cancellationToken);
-        var bySchedule = due.GroupBy(e => e.Key).Select(g => g.OrderBy(e => e.WakeAt).ToList()).ToArray();
+        var tick = Interlocked.Increment(ref _ticks);
+        var bySchedule = due.GroupBy(e => e.Key).Select(g => g.OrderBy(e => e.WakeAt).ToList())
+            .Where(entries => _inFlight.TryAdd(entries[0].Key.Value, tick)).ToArray();
         Random.Shared.Shuffle(bySchedule); // instances walk the due set in different orders, so they contend less
 
-        await Parallel.ForEachAsync(bySchedule, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism }, async (entries, _) =>
+        try
         {
-            try
+            await Parallel.ForEachAsync(bySchedule, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism }, async (entries, _) =>
             {
-                await ProcessAsync(entries, started, counters, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                var release = () => _inFlight.TryRemove(KeyValuePair.Create(entries[0].Key.Value, tick));
+                try
+                {
+                    await ProcessAsync(entries, started, counters, release, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    counters.Error($"{entries[0].Key}: {ex.GetType().Name}: {ex.Message}");
+                    logger.LogError(ex, "Dispatching {ScheduleId} failed; the occurrence stays due and is retried next tick", entries[0].Key.ToString());
+                }
+                finally
+                {
+                    release();
+                }
+            });
+        }
+        finally
+        {
+            // Those cancelled before their turn, too.
+            foreach (var entries in bySchedule)
             {
-                counters.Error($"{entries[0].Key}: {ex.GetType().Name}: {ex.Message}");
-                logger.LogError(ex, "Dispatching {ScheduleId} failed; the occurrence stays due and is retried next tick", entries[0].Key.ToString());
+                _inFlight.TryRemove(KeyValuePair.Create(entries[0].Key.Value, tick));
             }
-        });
+        }
 
         var report = counters.ToReport(started, due.Count, requests.Total - requestsBefore, clock.GetUtcNow() - started);
         logger.LogInformation(
@@ -73,7 +100,7 @@ public sealed class Dispatcher(
         return report;
     }
 
-    private async Task ProcessAsync(List<DueEntry> entries, DateTimeOffset tickStart, TickCounters counters, CancellationToken cancellationToken)
+    private async Task ProcessAsync(List<DueEntry> entries, DateTimeOffset tickStart, TickCounters counters, Func<bool> startingRuns, CancellationToken cancellationToken)
     {
         var key = entries[0].Key;
         var current = await states.GetAsync(key, cancellationToken);
@@ -144,6 +171,7 @@ public sealed class Dispatcher(
                 break;
             }
 
+            startingRuns();
             var outcomes = await Task.WhenAll(plan.Claims.Select(claim => runner.RunAsync(definition!, claim, cancellationToken)));
             for (var i = 0; i < outcomes.Length; i++)
             {

@@ -56,4 +56,57 @@ public sealed class StorageCostTests(AzuriteFixture azurite)
         Assert.InRange(tick.Succeeded, 10, 20);
         Assert.InRange(tick.StorageRequests, 1 + (3 * tick.Succeeded), 1 + (4 * tick.Succeeded));
     }
+
+    [Fact]
+    public async Task OverlappingTick_LeavesSchedulesAnotherTickOfThisProcessHasTaken_WithoutReadingThem()
+    {
+        // Arrange: ten one-offs due now, one run at a time, the first held at a gate: nine wait their turn in the first tick
+        await using var harness = await SchedulerHarness.StartAsync(azurite, SchedulerHarness.NewPrefix(), jobs => jobs.AddJob<GatedJob>("gated"),
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.Parallelism = 1; });
+        for (var i = 0; i < 10; i++)
+        {
+            await harness.SchedulesTable.PutRawAsync($"gated-{i}", ("Job", "gated"), ("RunAt", DateTime.UtcNow.AddSeconds(-1)));
+        }
+
+        await harness.Reconciler.ReconcileAsync(default);
+        GatedJob.Reset();
+
+        // Act
+        var first = harness.Dispatcher.TickAsync(reconcile: false);
+        await GatedJob.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        var overlapping = await harness.Dispatcher.TickAsync(reconcile: false);
+        GatedJob.Open();
+        var firstReport = await first;
+        var after = await harness.Dispatcher.TickAsync(reconcile: false);
+
+        // Assert: the overlapping tick saw all ten entries (none moved yet) and read only the one already running
+        Assert.Equal(10, overlapping.DueEntries);
+        Assert.InRange(overlapping.StorageRequests, 1, 4);
+        Assert.Equal(0, overlapping.Claimed);
+        Assert.Equal(10, firstReport.Succeeded);
+        Assert.Equal(0, after.DueEntries);
+    }
+
+    /// <summary>Blocks every run until the test opens the gate.</summary>
+    private sealed class GatedJob : Scheduler.Jobs.IJob
+    {
+        private static TaskCompletionSource s_gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private static SemaphoreSlim s_started = new(0);
+
+        public static SemaphoreSlim Started => s_started;
+
+        public static void Reset()
+        {
+            s_gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            s_started = new(0);
+        }
+
+        public static void Open() => s_gate.TrySetResult();
+
+        public async Task RunAsync(Scheduler.Jobs.JobContext context, CancellationToken cancellationToken)
+        {
+            s_started.Release();
+            await s_gate.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false); // bounded: a regression fails, not hangs
+        }
+    }
 }
