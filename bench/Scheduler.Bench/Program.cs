@@ -60,6 +60,12 @@ foreach (var size in options.Runs("throughput") ? options.Sizes : [])
     }
 }
 
+foreach (var size in options.Runs("throughput") ? options.IdleSizes : [])
+{
+    results.Idle.Add((size, await IdleBench.RunAsync(azurite.ConnectionString, size)));
+    log.WriteLine(FormattableString.Invariant($"idle at {size:N0}: {results.Idle[^1].Requests}"));
+}
+
 if (options.Runs("memory") && memoryPrefix is null)
 {
     (results.Memory, _) = await MemoryProbe.MeasureAsync(azurite.ConnectionString, options.MemorySchedules, log, prefix: null);
