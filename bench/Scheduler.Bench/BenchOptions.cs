@@ -18,14 +18,15 @@ public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules,
     {
         string? Get(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         int Int(string name, int fallback) => Get(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        int[] Ints(string name, int[] fallback) => Get(name)?.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray() ?? fallback;
         return new BenchOptions(
-            Get("--sizes")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [1_000, 10_000],
+            Ints("--sizes", [1_000, 10_000]),
             Int("--repeats", 3),
             Int("--memory-schedules", 20_000),
-            Get("--latency-schedules")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [10_000, 2_000],
+            Ints("--latency-schedules", [10_000, 2_000]),
             TimeSpan.FromSeconds(Int("--latency-seconds", 60)),
             TimeSpan.FromSeconds(Int("--drain-seconds", 120)),
-            Get("--idle-sizes")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [100_000],
+            Ints("--idle-sizes", [100_000]),
             Get("--out") ?? "docs/benchmarks.md",
             Get("--command") ?? "bash bench/run.sh",
             Get("--postgres"),

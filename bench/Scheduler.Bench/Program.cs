@@ -45,8 +45,7 @@ foreach (var size in options.Runs("throughput") ? options.Sizes : [])
             var three = await ThroughputBench.DrainAsync(azurite.ConnectionString, prefix, size, size - one.Done - results.MemoryChildRuns, 3, ingest, options.DrainCap);
             results.Throughput.Add(three);
             log.WriteLine(three);
-            results.Idle.Add((size, await IdleBench.RunAsync(azurite.ConnectionString, size)));
-            log.WriteLine(FormattableString.Invariant($"idle at {size:N0}: {results.Idle[^1].Requests}"));
+            await MeasureIdleAsync(size);
             continue;
         }
 
@@ -62,8 +61,7 @@ foreach (var size in options.Runs("throughput") ? options.Sizes : [])
 
 foreach (var size in options.Runs("throughput") ? options.IdleSizes : [])
 {
-    results.Idle.Add((size, await IdleBench.RunAsync(azurite.ConnectionString, size)));
-    log.WriteLine(FormattableString.Invariant($"idle at {size:N0}: {results.Idle[^1].Requests}"));
+    await MeasureIdleAsync(size);
 }
 
 if (options.Runs("memory") && memoryPrefix is null)
@@ -112,6 +110,12 @@ if (options.Runs("quartz"))
         results.QuartzMemory.Add(await QuartzPeer.LatencyAsync(store, options.Postgres, options.MemorySchedules, TimeSpan.FromSeconds(20)));
         log.WriteLine($"quartz memory: {results.QuartzMemory[^1]}");
     }
+}
+
+async Task MeasureIdleAsync(int size)
+{
+    results.Idle.Add((size, await IdleBench.RunAsync(azurite.ConnectionString, size)));
+    log.WriteLine(FormattableString.Invariant($"idle at {size:N0}: {results.Idle[^1].Requests}"));
 }
 
 int RepeatsAt(int size) => size >= 10_000 ? 1 : options.Repeats; // a 10,000 run takes minutes on this Azurite

@@ -38,7 +38,7 @@ public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerO
         if (!options.PreciseFiring)
         {
             // A tick takes at most MaxDuePerTick entries: a full tick means more are due, so tick again while the window lasts.
-            var end = (nextTickAt ?? NextTickAfter(clock.GetUtcNow())) - WindowMargin;
+            var end = WindowEnd(nextTickAt);
             List<TickReport> drained = [await dispatcher.TickAsync(cancellationToken)];
             while (drained[^1].DueEntries >= options.MaxDuePerTick && clock.GetUtcNow() < end && !cancellationToken.IsCancellationRequested)
             {
@@ -52,7 +52,7 @@ public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerO
         var running = new List<Task<TickReport>>();
         var failures = new List<Exception>();
         // Leave a margin so this invocation ends before the next one starts.
-        var until = (nextTickAt ?? NextTickAfter(clock.GetUtcNow())) - WindowMargin;
+        var until = WindowEnd(nextTickAt);
         var reconcile = true;
         try
         {
@@ -146,6 +146,8 @@ public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerO
             }
         }
     }
+
+    private DateTimeOffset WindowEnd(DateTimeOffset? nextTickAt) => (nextTickAt ?? NextTickAfter(clock.GetUtcNow())) - WindowMargin;
 
     public static CronExpression ParseTickSchedule(string schedule)
     {
