@@ -31,7 +31,7 @@ internal sealed class CliSession : IAsyncDisposable
 
     /// <summary>An admin API that accepts <paramref name="job"/> even when the catalog lacks it (the CLI warns instead).</summary>
     public ScheduleAdmin AdminAccepting(string? job) =>
-        new(Definitions, States, _provider.GetRequiredService<DueIndex>(), Accepting(job), Clock);
+        new(Definitions, States, _provider.GetRequiredService<DueIndex>(), Accepting(job), _provider.GetRequiredService<ConflictRetry>(), Clock);
 
     public ValidationContext Accepting(string? job) => job is null || Published.KnownJobs.Contains(job)
         ? Published

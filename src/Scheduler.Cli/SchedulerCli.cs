@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Azure;
+using Scheduler.Azure.Admin;
 using Scheduler.Cli.Commands;
 using Scheduler.Schedules;
 
@@ -47,6 +48,17 @@ internal sealed class CommandContext(TextWriter output, TextWriter error, Func<s
             {
                 await using var session = await CliSession.OpenAsync(options, environment, cancellationToken);
                 return await body(session, writer, parse, cancellationToken);
+            }
+            catch (ScheduleConflictException ex)
+            {
+                error.WriteLine($"error: {ex.Message}");
+                error.WriteLine(ex.Current is null ? "it no longer exists" : "as it is now:");
+                foreach (var (name, value) in ex.Current?.OrderBy(c => c.Key, StringComparer.Ordinal) ?? Enumerable.Empty<KeyValuePair<string, object?>>())
+                {
+                    error.WriteLine($"  {name} = {Commands.Times.Format(value)}");
+                }
+
+                return 2;
             }
             catch (Exception ex) when (ex is CliUserException or ScheduleValidationException or ArgumentException or KeyNotFoundException or InvalidOperationException or FormatException)
             {

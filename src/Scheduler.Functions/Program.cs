@@ -12,7 +12,9 @@ if (args.Contains(StandaloneHost.Flag))
 
 // The Functions host: Core Tools locally (func start), the Function App in Azure.
 var builder = FunctionsApplication.CreateBuilder(args);
+FunctionTimeoutLimit.Apply(builder.Configuration, AppContext.BaseDirectory);
 builder.Services.AddSchedulerApp(builder.Configuration);
 builder.Services.AddHostedService<SchedulerStartup>();
+builder.Services.AddSingleton<WorkerShutdown>().AddHostedService(sp => sp.GetRequiredService<WorkerShutdown>()); // last: stops first
 await builder.Build().RunAsync();
 return 0;

@@ -77,12 +77,12 @@ public sealed class FileImportTests(AzuriteFixture azurite)
         await app.Get<Dispatcher>().TickAsync();
         var afterFirst = (await RowsAsync(app, table)).ToDictionary(r => r.RowKey, r => r.ETag);
 
-        // Act: the same occurrence again (say, a duplicate queue message), with the blob still in place
+        // Act: the same occurrence again (say, a retry claimed for the queue), with the blob still in place
         await lease.ReleaseAsync();
         var executor = app.Get<OccurrenceExecutor>();
         var state = (await app.States.GetAsync(Key))!;
         var rerun = new Scheduler.Planning.ClaimedRun(due, 2, Scheduler.Planning.ClaimReason.Retry, DateTimeOffset.UtcNow.AddMinutes(5));
-        await app.States.CommitPlanAsync(state, new Scheduler.Planning.Plan(state.State with { InFlight = [new Scheduler.Planning.InFlightRun(due, 2, rerun.LeaseUntil, "test", DateTimeOffset.UtcNow)] }, [rerun], [], []), state.WakeAt, "test", DateTimeOffset.UtcNow, default);
+        await app.States.CommitPlanAsync(state, new Scheduler.Planning.Plan(state.State with { InFlight = [new Scheduler.Planning.InFlightRun(due, 2, rerun.LeaseUntil, "test", DateTimeOffset.UtcNow, Queued: true)] }, [rerun], [], []), state.WakeAt, "test", DateTimeOffset.UtcNow, default);
         await executor.ExecuteAsync(new OccurrenceMessage(Key.Value, due, 2, rerun.Reason, rerun.LeaseUntil), default);
 
         // Assert: both runs succeeded, the rows were written once (unchanged ETags), the blob is now processed

@@ -58,4 +58,91 @@ public sealed class QueueDispatchTests(AzuriteFixture azurite)
         Assert.Contains("failed 5 deliveries and was moved to the poison queue", run.ErrorMessage);
         Assert.Empty((await app.States.GetAsync(Key))!.State.InFlight);
     }
+
+    [Fact]
+    public async Task SameMessage_DeliveredTwiceAtOnce_RunsTheJobOnce()
+    {
+        // Arrange
+        var (app, message) = await ClaimOneAsync(azurite);
+        await using var _ = app;
+        var function = app.Get<RunOccurrence>();
+
+        // Act: two deliveries racing each other
+        await Task.WhenAll(function.RunAsync(message, default), function.RunAsync(message, default));
+
+        // Assert: one heartbeat row (the job ran once) and one ledger row
+        var beats = app.Get<global::Azure.Data.Tables.TableServiceClient>().GetTableClient(app.Prefix + "beats");
+        Assert.Single(await beats.QueryAsync<global::Azure.Data.Tables.TableEntity>().ToListAsync());
+        var run = Assert.Single(await app.States.ReadRunsAsync(Key));
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("{\"Schedule\":\"nopipe\",\"Due\":\"2026-01-01T00:00:00Z\",\"Attempt\":1}")]
+    [InlineData("not json at all")]
+    [InlineData("{\"Schedule\":\"default|queued\",\"Due\":\"2020-01-01T00:00:00Z\",\"Attempt\":1,\"Reason\":0,\"LeaseUntil\":\"2020-01-01T00:10:00Z\"}")]
+    public async Task PoisonMessage_ThatNamesNoClaim_IsLoggedAndRecordsNothing(string text)
+    {
+        // Arrange: a real claim exists, but the message is malformed or forged (names an occurrence never claimed)
+        var (app, _) = await ClaimOneAsync(azurite);
+        await using var __ = app;
+
+        // Act
+        var error = await Record.ExceptionAsync(() => app.Get<RecordPoisonOccurrence>().RunAsync(text));
+
+        // Assert: nothing thrown, no ledger row beyond the real claim's, the claim still in flight
+        Assert.Null(error);
+        var run = Assert.Single(await app.States.ReadRunsAsync(Key));
+        Assert.Equal(RunStatus.Running, run.Status);
+        Assert.Single((await app.States.GetAsync(Key))!.State.InFlight);
+    }
+
+    [Fact]
+    public void PoisonMessage_ShownInALog_IsShortened()
+    {
+        // Act
+        var shown = OccurrenceMessage.Shown(new string('x', 48 * 1024));
+
+        // Assert
+        Assert.StartsWith(new string('x', OccurrenceMessage.ShownLength) + "…", shown);
+        Assert.Contains("(49152 characters)", shown);
+    }
+
+    [Fact]
+    public async Task LateOccurrencesAfterARestart_AllRunInOrder_NoneSkippedBehindTheQueuedOne()
+    {
+        // Arrange: six every-second occurrences missed while no host ran (Coalesce=All, Overlap=Skip)
+        await using var app = await AppHarness.StartAsync(azurite, ("Scheduler:Dispatch", "Queue"));
+        var key = new ScheduleKey("default", "catch-up");
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(key, new ScheduleSpec
+        {
+            Job = "heartbeat", Cron = "* * * * * *", Coalesce = CoalescePolicy.All, MisfireGraceSeconds = 600, Args = new { table = app.Prefix + "beats" },
+        });
+        await app.Get<Scheduler.Azure.Dispatch.Reconciler>().ReconcileAsync(default);
+        await Task.Delay(6200);
+
+        // Act: the tick claims the first and queues it; RunOccurrence runs each message (and claims the next due)
+        await app.Get<Dispatcher>().TickAsync();
+        var function = app.Get<RunOccurrence>();
+        for (var i = 0; i < 20; i++)
+        {
+            var received = (await app.Get<OccurrenceQueue>().Client.ReceiveMessagesAsync(16)).Value;
+            if (received.Length == 0)
+            {
+                break;
+            }
+
+            foreach (var message in received)
+            {
+                await function.RunAsync(message.MessageText, default);
+                await app.Get<OccurrenceQueue>().Client.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+            }
+        }
+
+        // Assert: the late ones ran, in order; none was recorded Skipped
+        var runs = await app.States.ReadRunsAsync(key);
+        Assert.DoesNotContain(runs, r => r.Status == RunStatus.Skipped);
+        Assert.True(runs.Count(r => r.Status == RunStatus.Succeeded) >= 6, $"{runs.Count(r => r.Status == RunStatus.Succeeded)} ran");
+    }
 }

@@ -24,8 +24,19 @@ public sealed class BicepLintTests
     }
 
     [Fact]
-    public void MainTemplate_Compiles()
+    public void MainTemplate_Compiles_ToEveryResourceTheAppNeeds()
     {
-        Assert.Equal("Microsoft.Resources/resourceGroups", Bicep.Single("Microsoft.Resources/resourceGroups").GetProperty("type").GetString());
+        // Act
+        var types = Bicep.Resources(Bicep.MainTemplate).Select(r => r.GetProperty("type").GetString()).ToHashSet();
+
+        // Assert: compiled (a failed build fails MainTemplate), and the deployment holds what README promises
+        Assert.Superset(
+            new HashSet<string?>
+            {
+                "Microsoft.Storage/storageAccounts", "Microsoft.Web/sites", "Microsoft.Web/serverfarms",
+                "Microsoft.ManagedIdentity/userAssignedIdentities", "Microsoft.Authorization/roleAssignments",
+                "Microsoft.Insights/components", "Microsoft.OperationalInsights/workspaces",
+            },
+            types);
     }
 }

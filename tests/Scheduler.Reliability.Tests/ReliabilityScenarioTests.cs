@@ -27,6 +27,12 @@ public sealed class ReliabilityScenarioTests(ITestOutputHelper output)
     [Fact]
     public Task PoisonHandlers_AreRecordedAndRetried_OthersStayOnTime() => RunAsync(PoisonScenario.RunAsync);
 
+    [Fact]
+    public Task QueueMode_EveryMessageDeliveredTwice_RunsEachAttemptOnce() => RunAsync(QueueDuplicatesScenario.RunAsync);
+
+    [Fact]
+    public Task EditsUnderLoad_EveryRunUsesTheDefinitionInForce_NoneTwice() => RunAsync(EditsUnderLoadScenario.RunAsync);
+
     private async Task RunAsync(Func<ScenarioSize, TextWriter, Task<ScenarioReport>> scenario)
     {
         // Act

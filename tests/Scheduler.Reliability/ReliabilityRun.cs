@@ -18,6 +18,8 @@ public static class ReliabilityRun
             ["concurrency"] = ConcurrencyScenario.RunAsync,
             ["fuzz"] = FuzzScenario.RunAsync,
             ["poison"] = PoisonScenario.RunAsync,
+            ["queue-duplicates"] = QueueDuplicatesScenario.RunAsync,
+            ["edits"] = EditsUnderLoadScenario.RunAsync,
         };
 
     public static async Task<int> MainAsync(string[] args, TextWriter output)

@@ -1,4 +1,5 @@
 using Scheduler.Auditing;
+using Scheduler.Planning;
 using Scheduler.Azure.Storage;
 using Scheduler.Schedules;
 using Scheduler.Triggers;
@@ -38,7 +39,10 @@ public sealed class LedgerAudit(DefinitionStore definitions, StateStore states, 
             var ledger = (await states.ReadRunsAsync(key, cancellationToken: cancellationToken))
                 .Where(r => (r.LastDue ?? r.Due) >= start && r.Due <= end)
                 .Select(r => new LedgerFact(r.Due, r.Attempt, r.Status, r.LastDue));
-            var result = OccurrenceAudit.Audit(ScheduleTimeline.For(definition), start, end, ledger);
+            // An occurrence with jitter fires after its due time: it is expected only once it has fired by the settle time.
+            var dues = ScheduleTimeline.For(definition).Between(start, end)
+                .Where(due => due + Jitter.For(key.Value, due, definition.Policies.Jitter) <= settledBefore);
+            var result = OccurrenceAudit.Audit(dues, start, end, ledger);
             audits.Add(new ScheduleAudit(key, start, end, result, start > from ? $"audited from its last edit at {start:O}" : null));
         }
 

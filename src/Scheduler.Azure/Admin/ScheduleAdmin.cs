@@ -9,26 +9,69 @@ namespace Scheduler.Azure.Admin;
 /// <summary>
 /// Add, change, pause, resume, remove and trigger schedules from code. Every write is validated first with the
 /// dispatcher's own validator, so nothing is stored that the dispatcher would reject; writes go to the same table
-/// entries a person edits, and the dispatcher picks them up on its next tick.
+/// entries a person edits, conditional on the version read, so a concurrent edit (Storage Explorer, the portal,
+/// another tool) is never silently overwritten. The dispatcher picks them up on its next tick.
 /// </summary>
-public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states, DueIndex index, ValidationContext validation, TimeProvider clock)
+public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states, DueIndex index, ValidationContext validation, ConflictRetry retry, TimeProvider clock)
 {
+    /// <summary>Writes the schedule whatever is stored (code that owns the schedule: seeding, deploy-time setup).</summary>
     /// <exception cref="ScheduleValidationException">The spec does not validate; nothing was written.</exception>
     /// <exception cref="ArgumentException">Args hold a live object (stream, handle, delegate, connection); nothing was written.</exception>
     public Task<ScheduleDefinition> AddOrUpdateAsync(ScheduleKey key, ScheduleSpec spec, CancellationToken cancellationToken = default) =>
-        PutAsync(key, spec.ToColumns(), cancellationToken);
+        PutAsync(key, spec.ToColumns(), ifMatch: null, cancellationToken);
 
-    /// <summary>Validates raw columns and writes them as the whole entry.</summary>
-    public async Task<ScheduleDefinition> PutAsync(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, CancellationToken cancellationToken = default)
+    /// <summary>Adds a schedule that must not exist yet.</summary>
+    /// <exception cref="ScheduleConflictException">An entry with this key exists; it was left as it is.</exception>
+    public async Task<ScheduleDefinition> AddAsync(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, CancellationToken cancellationToken = default)
     {
-        var present = columns.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
-        var definition = ScheduleValidator.Validate(key, present, validation);
-        await definitions.ReplaceAsync(key, present, cancellationToken);
+        var (present, definition) = Validated(key, columns);
+        try
+        {
+            await definitions.AddAsync(key, present, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            throw await ConflictAsync(key, $"schedule {key} exists already; change it instead of adding it", cancellationToken);
+        }
+
         return definition;
     }
 
-    public Task<bool> RemoveAsync(ScheduleKey key, CancellationToken cancellationToken = default) => definitions.DeleteAsync(key, cancellationToken);
+    /// <summary>
+    /// Validates raw columns and writes them as the whole entry: only over the version <paramref name="ifMatch"/> that
+    /// was read (or unconditionally when null).
+    /// </summary>
+    /// <exception cref="ScheduleConflictException">The entry changed since it was read; it was left as it is now.</exception>
+    public async Task<ScheduleDefinition> PutAsync(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, ETag? ifMatch = null, CancellationToken cancellationToken = default)
+    {
+        var (present, definition) = Validated(key, columns);
+        try
+        {
+            await definitions.ReplaceAsync(key, present, ifMatch, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            throw await ConflictAsync(key, $"schedule {key} was changed by someone else after it was read; nothing was written. Look at it again and repeat the change", cancellationToken);
+        }
 
+        return definition;
+    }
+
+    /// <summary>Removes the entry (only the version <paramref name="ifMatch"/> when given); false when there was none.</summary>
+    /// <exception cref="ScheduleConflictException">The entry changed since it was read; it was not removed.</exception>
+    public async Task<bool> RemoveAsync(ScheduleKey key, ETag? ifMatch = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await definitions.DeleteAsync(key, ifMatch, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            throw await ConflictAsync(key, $"schedule {key} was changed by someone else after it was read; it was not removed", cancellationToken);
+        }
+    }
+
+    /// <summary>Pauses the schedule. Re-applied to the latest version if it changes meanwhile, so no other edit is lost.</summary>
     public Task PauseAsync(ScheduleKey key, string? note = null, CancellationToken cancellationToken = default) =>
         EditAsync(key, columns =>
         {
@@ -36,6 +79,7 @@ public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states
             columns[ScheduleColumns.PauseNote] = note;
         }, cancellationToken);
 
+    /// <summary>Resumes the schedule. Re-applied to the latest version if it changes meanwhile, so no other edit is lost.</summary>
     public Task ResumeAsync(ScheduleKey key, CancellationToken cancellationToken = default) =>
         EditAsync(key, columns =>
         {
@@ -101,15 +145,26 @@ public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states
         return occurrences;
     }
 
+    private (Dictionary<string, object?> Present, ScheduleDefinition Definition) Validated(ScheduleKey key, IReadOnlyDictionary<string, object?> columns)
+    {
+        var present = columns.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
+        return (present, ScheduleValidator.Validate(key, present, validation));
+    }
+
+    private async Task<ScheduleConflictException> ConflictAsync(ScheduleKey key, string message, CancellationToken cancellationToken)
+    {
+        var now = await definitions.GetAsync(key, cancellationToken);
+        return new ScheduleConflictException(key, now is null ? null : DefinitionStore.ColumnsOf(now), message);
+    }
+
     /// <summary>
     /// Adds requested runs to the schedule's state, re-applied if the dispatcher changes the state meanwhile. The index
     /// entry is written first, so the next tick finds the request whatever happens after.
     /// </summary>
-    private async Task RequestRunsAsync(ScheduleKey key, string what, Func<DateTimeOffset, IReadOnlyList<DateTimeOffset>> dues, CancellationToken cancellationToken)
-    {
-        while (true)
+    private async Task RequestRunsAsync(ScheduleKey key, string what, Func<DateTimeOffset, IReadOnlyList<DateTimeOffset>> dues, CancellationToken cancellationToken) =>
+        await retry.ExecuteAsync(async ct =>
         {
-            var current = await states.GetAsync(key, cancellationToken)
+            var current = await states.GetAsync(key, ct)
                 ?? throw new InvalidOperationException($"schedule {key} has not been picked up by a dispatcher yet; {what} it after the next tick");
             if (current.State.Status is ScheduleStatus.Invalid or ScheduleStatus.Deleted)
             {
@@ -117,25 +172,19 @@ public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states
             }
 
             var now = clock.GetUtcNow();
-            var state = Completion.RequestRuns(current.State, dues(now), now);
-            await index.UpsertAsync(now, key, cancellationToken);
-            try
-            {
-                await states.ReplaceAsync(current, state, current.WakeAt is { } w && w < now ? w : now, now, cancellationToken);
-                return;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412)
-            {
-                // The dispatcher changed the state meanwhile; apply the request to the new state.
-            }
-        }
-    }
+            var state = Completion.RequestRuns(current.State, [.. dues(now)], now);
+            await index.UpsertAsync(now, key, ct);
+            return await states.ReplaceAsync(current, state, current.WakeAt is { } w && w < now ? w : now, now, ct);
+        }, cancellationToken);
 
-    private async Task EditAsync(ScheduleKey key, Action<Dictionary<string, object?>> change, CancellationToken cancellationToken)
-    {
-        var entity = await definitions.GetAsync(key, cancellationToken) ?? throw new KeyNotFoundException($"no schedule {key}");
-        var columns = DefinitionStore.ColumnsOf(entity);
-        change(columns);
-        await PutAsync(key, columns, cancellationToken);
-    }
+    /// <summary>A one-column change (pause, resume): read, change, write If-Match; on a conflict, re-read and re-apply.</summary>
+    private async Task EditAsync(ScheduleKey key, Action<Dictionary<string, object?>> change, CancellationToken cancellationToken) =>
+        await retry.ExecuteAsync(async ct =>
+        {
+            var entity = await definitions.GetAsync(key, ct) ?? throw new KeyNotFoundException($"no schedule {key}");
+            var columns = DefinitionStore.ColumnsOf(entity);
+            change(columns);
+            var (present, _) = Validated(key, columns);
+            return await definitions.ReplaceAsync(key, present, entity.ETag, ct);
+        }, cancellationToken);
 }

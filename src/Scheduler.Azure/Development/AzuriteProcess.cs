@@ -99,8 +99,11 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return azurite;
     }
 
-    public static Task<AzuriteProcess> StartInMemoryOnFreePortsAsync(string repositoryRoot) =>
-        StartAsync(repositoryRoot, null, FreePort(), FreePort(), FreePort());
+    public static async Task<AzuriteProcess> StartInMemoryOnFreePortsAsync(string repositoryRoot)
+    {
+        var ports = FreePorts(3);
+        return await StartAsync(repositoryRoot, null, ports[0], ports[1], ports[2]);
+    }
 
     public static bool IsListening(int port)
     {
@@ -116,11 +119,21 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    public static int FreePort()
+    public static int FreePort() => FreePorts(1)[0];
+
+    /// <summary><paramref name="count"/> distinct free loopback ports: all held open until all are chosen, so none repeats.</summary>
+    public static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
     }
 
     /// <summary>The folder above <paramref name="start"/> that holds package.json and Scheduler.sln.</summary>

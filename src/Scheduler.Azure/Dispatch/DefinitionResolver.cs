@@ -2,16 +2,28 @@ using System.Collections.Concurrent;
 using Scheduler.Azure.Hosting;
 using Scheduler.Planning;
 using Scheduler.Schedules;
+using Scheduler.Triggers;
 
 namespace Scheduler.Azure.Dispatch;
 
-/// <summary>Validates the definition snapshot a state was planned from, cached by the definition's ETag (one parse per edit, not per tick).</summary>
-public sealed class DefinitionResolver(JobCatalog catalog)
+/// <summary>
+/// Validates the definition snapshot a state was planned from, cached by the definition's ETag (one parse per edit, not
+/// per tick), and builds the one kind of planner this process uses.
+/// </summary>
+public sealed class DefinitionResolver(JobCatalog catalog, SchedulerOptions options)
 {
     private const int CacheLimit = 200_000;
     private readonly ConcurrentDictionary<string, (ScheduleDefinition? Definition, IReadOnlyList<string> Errors)> _cache = new(StringComparer.Ordinal);
 
     public ValidationContext Validation => catalog.Validation;
+
+    /// <summary>
+    /// The planner for <paramref name="definition"/> with this process's instance id, lease and dispatch mode. A lease
+    /// outlasts the abandon grace: a handler that ignores its timeout is recorded (and keeps its place) before anyone
+    /// may presume its instance dead and run the occurrence again.
+    /// </summary>
+    public DuePlanner PlannerFor(ScheduleDefinition definition) =>
+        new(definition, ScheduleTimeline.For(definition), options.InstanceId, options.AbandonGrace + options.LeaseMargin, queueClaims: options.Dispatch == DispatchMode.Queue);
 
     public bool TryResolve(ScheduleKey key, ScheduleState state, out ScheduleDefinition? definition, out IReadOnlyList<string> errors)
     {

@@ -3,14 +3,14 @@ using Scheduler.Azure.Hosting;
 using Scheduler.Azure.Storage;
 using Scheduler.Planning;
 using Scheduler.Runs;
-using Scheduler.Triggers;
+using Scheduler.Schedules;
 
 namespace Scheduler.Azure.Dispatch;
 
 /// <summary>
-/// Runs an occurrence that the tick claimed and queued. A message whose claim is no longer held (a duplicate
-/// delivery, or the lease expired and the occurrence was claimed again) runs nothing: the claim, not the message,
-/// decides who runs an occurrence.
+/// Runs an occurrence that the tick claimed and queued. Starting it is one conditional write that turns the queued
+/// claim into a started run: a duplicate or replayed message finds it started (or no longer claimed) and runs
+/// nothing, whatever its timing. The claim, not the message, decides who runs an occurrence.
 /// </summary>
 public sealed class OccurrenceExecutor(
     StateStore states,
@@ -18,64 +18,115 @@ public sealed class OccurrenceExecutor(
     DefinitionResolver resolver,
     JobRunner runner,
     RunCompletion completion,
-    SchedulerOptions options,
+    ScheduleDispatch schedules,
+    ConflictRetry retry,
     TimeProvider clock,
     ILogger<OccurrenceExecutor> logger)
 {
+    private sealed record Started(LoadedState Current, ScheduleDefinition Definition, DuePlanner Planner);
+
     public async Task<RunOutcome?> ExecuteAsync(OccurrenceMessage message, CancellationToken cancellationToken)
     {
-        if (await LoadClaimAsync(message, cancellationToken) is not { } held)
+        if (await StartAsync(message, cancellationToken) is not { } started)
         {
             return null;
         }
 
-        var (current, definition, planner) = held;
-        var outcome = await runner.RunAsync(definition, message.ToClaim(), cancellationToken);
-        await FinishAsync(current, definition, planner, message, outcome);
-        return outcome;
+        var result = await runner.RunAsync(started.Definition, message.ToClaim(), cancellationToken);
+        await FinishAsync(started.Current, started.Definition, started.Planner, message, result);
+        return result.Outcome;
     }
 
-    /// <summary>The message failed every delivery: record the occurrence Failed with the reason, and apply the retry policy.</summary>
+    /// <summary>
+    /// A message from the poison queue, as text: recorded if it names a real claim, otherwise logged once (shortened).
+    /// Never throws: a poison message has nowhere further to go.
+    /// </summary>
+    public async Task RecordPoisonAsync(string text, long dequeueCount)
+    {
+        try
+        {
+            await RecordPoisonAsync(OccurrenceMessage.Parse(text), dequeueCount);
+        }
+        catch (FormatException ex)
+        {
+            logger.LogError("A poison message is not an occurrence ({Error}); it names no schedule, so it is only logged: {Message}", ex.Message, OccurrenceMessage.Shown(text));
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Recording a poison message failed; its occurrence's lease settles it. Message: {Message}", OccurrenceMessage.Shown(text));
+        }
+    }
+
+    /// <summary>
+    /// The message failed every delivery: if it names an occurrence that is really claimed, that run ends Failed with
+    /// the reason and the retry policy applies. A message naming no claim (forged, or settled already) changes nothing.
+    /// </summary>
     public async Task RecordPoisonAsync(OccurrenceMessage message, long dequeueCount)
     {
         var now = clock.GetUtcNow();
         var outcome = new RunOutcome(RunStatus.Failed, now, now, "PoisonMessage",
             $"the queue message for this occurrence failed {dequeueCount} deliveries and was moved to the poison queue; RunOccurrence could not run or record it (see the function logs)");
-        if (await LoadClaimAsync(message, CancellationToken.None) is { } held)
+        var current = await states.GetAsync(message.Key, CancellationToken.None);
+        if (current?.State.InFlight.Any(r => r.Is(message.Due, message.Attempt) && !r.Abandoned) != true)
         {
-            await FinishAsync(held.Current, held.Definition, held.Planner, message, outcome);
-        }
-        else if (await states.GetAsync(message.Key, CancellationToken.None) is { } current)
-        {
-            await states.CommitCompletionAsync(current, null, current.WakeAt, message.ToClaim(), outcome, options.InstanceId, now, CancellationToken.None);
-        }
-    }
-
-    private async Task FinishAsync(LoadedState current, Schedules.ScheduleDefinition definition, DuePlanner planner, OccurrenceMessage message, RunOutcome outcome)
-    {
-        var after = await completion.RecordAsync(current, definition, planner, message.ToClaim(), outcome);
-        if (after.WakeAt != current.WakeAt)
-        {
-            await index.MoveAsync(current.WakeAt, after.WakeAt, message.Key, CancellationToken.None);
-        }
-    }
-
-    private async Task<(LoadedState Current, Schedules.ScheduleDefinition Definition, DuePlanner Planner)?> LoadClaimAsync(OccurrenceMessage message, CancellationToken cancellationToken)
-    {
-        var current = await states.GetAsync(message.Key, cancellationToken);
-        if (current is null || !current.State.InFlight.Any(r => r.Due == message.Due && r.Attempt == message.Attempt))
-        {
-            logger.LogInformation("Occurrence {ScheduleId} due {Due:O} attempt {Attempt} is no longer claimed (duplicate delivery or lease taken over); not running it",
+            logger.LogWarning("A poison message names {ScheduleId} due {Due:O} attempt {Attempt}, which is not claimed (settled already, or never claimed); nothing recorded",
                 message.Key.ToString(), message.Due, message.Attempt);
-            return null;
+            return;
         }
 
         if (!resolver.TryResolve(message.Key, current.State, out var definition, out var errors))
         {
-            logger.LogWarning("Occurrence {ScheduleId} due {Due:O}: its definition is invalid ({Errors}); the next tick records it", message.Key.ToString(), message.Due, string.Join("; ", errors));
-            return null;
+            logger.LogWarning("A poison message names {ScheduleId} due {Due:O}, whose definition is invalid ({Errors}); its lease settles it", message.Key.ToString(), message.Due, string.Join("; ", errors));
+            return;
         }
 
-        return (current, definition!, new DuePlanner(definition!, ScheduleTimeline.For(definition!), options.InstanceId, options.LeaseMargin));
+        await FinishAsync(current, definition!, resolver.PlannerFor(definition!), message, new RunResult(outcome));
     }
+
+    private async Task FinishAsync(LoadedState current, ScheduleDefinition definition, DuePlanner planner, OccurrenceMessage message, RunResult result)
+    {
+        var after = await completion.RecordAsync(current, definition, planner, message.ToClaim(), result);
+        if (after.WakeAt != current.WakeAt)
+        {
+            await index.MoveAsync(current.WakeAt, after.WakeAt, message.Key, CancellationToken.None);
+        }
+
+        // More already due (a backlog waiting behind this run, a retry): claim and queue it now, as a tick would, instead
+        // of one occurrence per trip through the tick loop.
+        var now = clock.GetUtcNow();
+        if (after.WakeAt is { } wake && wake <= now)
+        {
+            await schedules.ProcessAsync([new DueEntry(wake, message.Key, DueIndex.RowKey(wake, message.Key))], now, new TickCounters(), () => { }, CancellationToken.None);
+        }
+    }
+
+    private async Task<Started?> StartAsync(OccurrenceMessage message, CancellationToken cancellationToken) =>
+        await retry.ExecuteAsync(async ct =>
+        {
+            var current = await states.GetAsync(message.Key, ct);
+            var now = clock.GetUtcNow();
+            if (current is null || Completion.StartQueued(current.State, message.Due, message.Attempt, now) is not { } state)
+            {
+                logger.LogInformation("Occurrence {ScheduleId} due {Due:O} attempt {Attempt} is not waiting to start (a duplicate or late delivery, or its lease was taken over); not running it",
+                    message.Key.ToString(), message.Due, message.Attempt);
+                return null;
+            }
+
+            if (!resolver.TryResolve(message.Key, current.State, out var definition, out var errors))
+            {
+                logger.LogWarning("Occurrence {ScheduleId} due {Due:O}: its definition is invalid ({Errors}); its lease settles it", message.Key.ToString(), message.Due, string.Join("; ", errors));
+                return null;
+            }
+
+            var planner = resolver.PlannerFor(definition!);
+            var wakeAt = planner.WakeAt(state);
+            var startedState = await states.ReplaceAsync(current, state, wakeAt, now, ct);
+            if (wakeAt != current.WakeAt)
+            {
+                // Started, an occurrence that falls due during the run is the overlap policy's: wake for it on time.
+                await index.MoveAsync(current.WakeAt, wakeAt, message.Key, ct);
+            }
+
+            return new Started(startedState, definition!, planner);
+        }, cancellationToken);
 }

@@ -8,6 +8,12 @@ using Scheduler.Triggers;
 
 namespace Scheduler.Azure.Dispatch;
 
+/// <summary>What one pass over the Schedules table did: entries changed, and those it could not apply with the reason.</summary>
+public sealed record ReconcilePass(int Changed, IReadOnlyList<string> Errors)
+{
+    public static readonly ReconcilePass None = new(0, []);
+}
+
 /// <summary>
 /// Brings state rows in line with the Schedules table: a new, edited, invalid, fixed or removed entry is validated,
 /// re-planned and written to the edit history. Compares each entry's ETag with the one its state was planned from, so
@@ -16,8 +22,8 @@ namespace Scheduler.Azure.Dispatch;
 public sealed class Reconciler(
     DefinitionStore definitions,
     StateStore states,
-    DueIndex index,
-    JobCatalog catalog,
+    DefinitionApplier applier,
+    ConflictRetry retry,
     SchedulerOptions options,
     TimeProvider clock,
     ILogger<Reconciler> logger) : IDisposable
@@ -26,71 +32,136 @@ public sealed class Reconciler(
     private readonly List<string> _errors = [];
     private Dictionary<string, string?>? _applied;
     private DateTimeOffset _lastRun = DateTimeOffset.MinValue;
+    private int _lastScanCount = int.MaxValue;
+
+    /// <summary>
+    /// A pass that started this recently already read any edit committed before a tick that wants a fresh read. Under a
+    /// second, so an edit committed a second before an occurrence's due time is always read before that occurrence is claimed.
+    /// </summary>
+    public static readonly TimeSpan EditFreshness = TimeSpan.FromMilliseconds(500);
 
     private const int ApplyBatch = 1000;
+    /// <summary>Up to this many edited entries are read one by one; more are read by one scan.</summary>
+    private const int PointReads = 32;
     private readonly Lock _applying = new();
 
     public void Dispose() => _gate.Dispose();
 
-    /// <summary>Entries the last pass could not apply, with the reason.</summary>
-    public IReadOnlyList<string> LastErrors => [.. _errors];
+
+    /// <summary>
+    /// True while the Schedules table is small enough (<see cref="SchedulerOptions.EditPollMaxSchedules"/> at the last
+    /// pass) to be read before every precise tick and at every poll; larger tables are read at the tick cadence.
+    /// </summary>
+    public bool PollsEdits => _lastScanCount <= options.EditPollMaxSchedules;
 
     /// <summary>Reconciles when <see cref="SchedulerOptions.ReconcileInterval"/> has passed since the last time; returns how many entries changed.</summary>
-    public async Task<int> ReconcileIfDueAsync(CancellationToken cancellationToken)
+    public async Task<ReconcilePass> ReconcileIfDueAsync(CancellationToken cancellationToken)
     {
         if (clock.GetUtcNow() - _lastRun < options.ReconcileInterval)
         {
-            return 0;
+            return ReconcilePass.None;
         }
 
         return await ReconcileAsync(cancellationToken);
     }
 
-    public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Before a precise tick claims, and while an invocation waits: reads edits again (small tables only) unless a pass
+    /// started within <see cref="EditFreshness"/>. A pass under way is not waited for: a long one (a bulk import) must
+    /// not hold every tick back; it applies what it reads as it goes.
+    /// </summary>
+    public async Task<ReconcilePass> RefreshAsync(CancellationToken cancellationToken) =>
+        PollsEdits ? await ReconcileAsync(EditFreshness, cancellationToken, waitForPassUnderWay: false) : ReconcilePass.None;
+
+    public Task<ReconcilePass> ReconcileAsync(CancellationToken cancellationToken) => ReconcileAsync(TimeSpan.Zero, cancellationToken);
+
+    private async Task<ReconcilePass> ReconcileAsync(TimeSpan freshWithin, CancellationToken cancellationToken, bool waitForPassUnderWay = true)
     {
-        await _gate.WaitAsync(cancellationToken);
+        if (!await _gate.WaitAsync(waitForPassUnderWay ? Timeout.InfiniteTimeSpan : TimeSpan.Zero, cancellationToken))
+        {
+            return ReconcilePass.None;
+        }
+
         try
         {
+            if (freshWithin > TimeSpan.Zero && clock.GetUtcNow() - _lastRun < freshWithin)
+            {
+                return ReconcilePass.None;
+            }
+
             _lastRun = clock.GetUtcNow();
             _errors.Clear();
             _applied ??= await PrimeAsync(cancellationToken);
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            var changed = 0;
-            var pending = new List<TableEntity>();
-            await foreach (var entity in definitions.ScanAsync(cancellationToken))
+            var edited = new HashSet<string>(StringComparer.Ordinal);
+            await foreach (var entity in definitions.ScanKeysAsync(cancellationToken))
             {
                 var key = DefinitionStore.KeyOf(entity);
                 seen.Add(key.Value);
                 if (!_applied.TryGetValue(key.Value, out var known) || known != entity.ETag.ToString())
                 {
-                    pending.Add(entity);
-                }
-
-                if (pending.Count >= ApplyBatch)
-                {
-                    changed += await ApplyAllAsync(pending, cancellationToken);
-                    pending.Clear();
+                    edited.Add(key.Value);
                 }
             }
 
-            changed += await ApplyAllAsync(pending, cancellationToken);
-
+            var changed = await ApplyEditedAsync(edited, cancellationToken);
             foreach (var gone in _applied.Keys.Where(k => !seen.Contains(k)).ToList())
             {
-                if (await ApplyDeletedAsync(ScheduleKey.Parse(gone), cancellationToken))
+                try
                 {
-                    changed++;
+                    // Forgotten only once the deletion is committed: a conflict or failure is tried again next pass.
+                    changed += await retry.ExecuteAsync(ct => applier.ApplyDeletedAsync(ScheduleKey.Parse(gone), ct), cancellationToken) ? 1 : 0;
+                    _applied.Remove(gone);
                 }
-
-                _applied.Remove(gone);
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Report(gone, ex);
+                }
             }
 
-            return changed;
+            _lastScanCount = seen.Count;
+            return new ReconcilePass(changed, [.. _errors]);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Reads the edited entries in full and applies them: a few by point reads, many (a first pass, a bulk import) by
+    /// one scan in batches. An entry removed since the key scan is left to the next pass.
+    /// </summary>
+    private async Task<int> ApplyEditedAsync(HashSet<string> edited, CancellationToken cancellationToken)
+    {
+        if (edited.Count == 0)
+        {
+            return 0;
+        }
+
+        if (edited.Count <= PointReads)
+        {
+            var read = await Task.WhenAll(edited.Select(k => definitions.GetAsync(ScheduleKey.Parse(k), cancellationToken)));
+            return await ApplyAllAsync([.. read.OfType<TableEntity>()], cancellationToken);
+        }
+
+        var changed = 0;
+        var batch = new List<TableEntity>();
+        await foreach (var entity in definitions.ScanAsync(cancellationToken))
+        {
+            if (edited.Contains(DefinitionStore.KeyOf(entity).Value))
+            {
+                batch.Add(entity);
+            }
+
+            if (batch.Count >= ApplyBatch)
+            {
+                changed += await ApplyAllAsync(batch, cancellationToken);
+                batch.Clear();
+            }
+        }
+
+        return changed + await ApplyAllAsync(batch, cancellationToken);
     }
 
     /// <summary>Applies changed entries in parallel (a bulk import of thousands must not take minutes); each one isolated.</summary>
@@ -102,7 +173,9 @@ public sealed class Reconciler(
             var key = DefinitionStore.KeyOf(entity);
             try
             {
-                var applied = await ApplyAsync(key, entity, ct);
+                // A conflict (a run changed the state meanwhile) is re-read and re-applied; the ETag is recorded as
+                // applied only once its commit succeeded, so an edit is never forgotten.
+                var applied = await retry.ExecuteAsync(attemptToken => applier.ApplyAsync(key, entity, attemptToken), ct);
                 lock (_applying)
                 {
                     changed += applied ? 1 : 0;
@@ -111,16 +184,21 @@ public sealed class Reconciler(
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // One entry must not stop the others: reported in the tick, retried on the next pass.
-                lock (_applying)
-                {
-                    _errors.Add($"{key}: {ex.GetType().Name}: {ex.Message}");
-                }
-
-                logger.LogError(ex, "Reconciling {ScheduleId} failed; it is retried on the next pass and other schedules are unaffected", key.ToString());
+                Report(key.Value, ex);
             }
         });
         return changed;
+    }
+
+    /// <summary>One entry must not stop the others: reported in the tick, retried on the next pass.</summary>
+    private void Report(string key, Exception ex)
+    {
+        lock (_applying)
+        {
+            _errors.Add($"{key}: {ex.GetType().Name}: {ex.Message}");
+        }
+
+        logger.LogError(ex, "Reconciling {ScheduleId} failed; it is retried on the next pass and other schedules are unaffected", key);
     }
 
     private async Task<Dictionary<string, string?>> PrimeAsync(CancellationToken cancellationToken)
@@ -137,87 +215,4 @@ public sealed class Reconciler(
 
         return applied;
     }
-
-    private async Task<bool> ApplyAsync(ScheduleKey key, TableEntity entity, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        var current = await states.GetAsync(key, cancellationToken);
-        var etag = entity.ETag.ToString();
-        var columns = DefinitionStore.ColumnsOf(entity);
-        var snapshot = ColumnSnapshot.Serialize(columns);
-        var valid = ScheduleValidator.TryValidate(key, columns, catalog.Validation, out var definition, out var errors);
-        if (current?.State.DefinitionETag == etag && (current.State.Status != ScheduleStatus.Invalid || !valid))
-        {
-            return false;
-        }
-
-        var changedAt = entity.Timestamp is { } ts && ts < now ? ts : now;
-        var state = valid
-            ? DefinitionChange.Apply(current?.State, definition!, etag, snapshot, changedAt)
-            : DefinitionChange.ApplyInvalid(current?.State, errors, etag, snapshot);
-        var wakeAt = definition is not null ? new DuePlanner(definition, ScheduleTimeline.For(definition), options.InstanceId, options.LeaseMargin).WakeAt(state) : DuePlanner.LeaseWakeAt(state);
-        var change = current is null ? "Added" : current.State.Status == ScheduleStatus.Deleted ? "Re-added" : "Edited";
-        var edit = new EditEntry(change, now, current?.State.Definition, snapshot, state.Status.ToString(), state.Error);
-
-        // Index first: a crash after this leaves a harmless extra entry, never a schedule without one.
-        if (wakeAt is { } wake)
-        {
-            await index.UpsertAsync(wake, key, cancellationToken);
-        }
-
-        try
-        {
-            await states.CommitEditAsync(key, current, state, wakeAt, definition?.Job ?? columns.GetValueOrDefault(ScheduleColumns.Job) as string, edit, options.InstanceId, cancellationToken);
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
-        {
-            return false; // another instance applied this edit (or a run changed the state): the next pass looks again
-        }
-
-        if (current?.WakeAt is { } old && old != wakeAt)
-        {
-            await index.DeleteAsync(old, key, cancellationToken); // succeeds when a dispatcher already moved it
-        }
-
-        if (state.Status == ScheduleStatus.Invalid)
-        {
-            logger.LogWarning("Schedule {ScheduleId} is invalid: {Error}", key.ToString(), state.Error);
-        }
-        else
-        {
-            logger.LogInformation("Schedule {ScheduleId} {Change}: {Status}, next due {NextDue}", key.ToString(), change, state.Status, state.NextDue);
-        }
-
-        return true;
-    }
-
-    private async Task<bool> ApplyDeletedAsync(ScheduleKey key, CancellationToken cancellationToken)
-    {
-        var current = await states.GetAsync(key, cancellationToken);
-        if (current is null || current.State.Status == ScheduleStatus.Deleted)
-        {
-            return false;
-        }
-
-        var now = clock.GetUtcNow();
-        var state = DefinitionChange.ApplyDeleted(current.State);
-        var wakeAt = DuePlanner.LeaseWakeAt(state);
-        try
-        {
-            await states.CommitEditAsync(key, current, state, wakeAt, current.Job, new EditEntry("Deleted", now, current.State.Definition, null, state.Status.ToString(), null), options.InstanceId, cancellationToken);
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
-        {
-            return false;
-        }
-
-        if (current.WakeAt is { } old && old != wakeAt)
-        {
-            await index.DeleteAsync(old, key, cancellationToken); // succeeds when a dispatcher already moved it
-        }
-
-        logger.LogInformation("Schedule {ScheduleId} was removed from the Schedules table; its ledger is kept", key.ToString());
-        return true;
-    }
-
 }

@@ -1,37 +1,57 @@
-using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Scheduler.Azure.Hosting;
 using Scheduler.Azure.Storage;
 using Scheduler.Planning;
-using Scheduler.Runs;
 using Scheduler.Schedules;
 
 namespace Scheduler.Azure.Dispatch;
 
 /// <summary>
 /// Records a finished run: its ledger row and the state it leaves (retry, release, next wake), re-read and re-applied
-/// when another instance changed the state meanwhile. Never cancelled: a result must not be lost to shutdown.
+/// when another writer changed the state meanwhile. Never cancelled: a result must not be lost to shutdown. An
+/// abandoned handler is handed to <see cref="AbandonedRuns"/>, which frees its place when it really ends.
 /// Shared by the inline tick and the queue-triggered RunOccurrence.
 /// </summary>
-public sealed class RunCompletion(StateStore states, SchedulerOptions options, TimeProvider clock, ILogger<RunCompletion> logger)
+public sealed class RunCompletion(
+    StateStore states,
+    ConflictRetry retry,
+    AbandonedRuns abandoned,
+    SchedulerOptions options,
+    TimeProvider clock,
+    ILogger<RunCompletion> logger)
 {
-    public async Task<LoadedState> RecordAsync(LoadedState current, ScheduleDefinition definition, DuePlanner planner, ClaimedRun claim, RunOutcome outcome)
+    public async Task<LoadedState> RecordAsync(LoadedState current, ScheduleDefinition definition, DuePlanner planner, ClaimedRun claim, RunResult result)
     {
+        var outcome = result.Outcome;
         logger.LogInformation("Ran {ScheduleId} ({Job}) due {Due:O} attempt {Attempt}: {Status} in {DurationMs} ms{Error}",
             definition.Key.ToString(), definition.Job, claim.Due, claim.Attempt, outcome.Status, (long)(outcome.FinishedAt - outcome.StartedAt).TotalMilliseconds,
             outcome.ErrorMessage is { } error ? $" ({error})" : "");
-        while (true)
+        var lease = definition.Policies.Timeout + options.LeaseMargin;
+        var reread = false;
+        var recorded = await retry.ExecuteAsync(async _ =>
         {
-            var state = Completion.Apply(current.State, definition.Policies, claim, outcome);
-            try
+            if (reread)
             {
-                return await states.CommitCompletionAsync(current, state, state is null ? current.WakeAt : planner.WakeAt(state), claim, outcome, options.InstanceId, clock.GetUtcNow(), CancellationToken.None);
+                if (await states.GetAsync(current.Key, CancellationToken.None) is not { } fresh)
+                {
+                    // The state row is gone (removed by hand): the ledger still keeps the result.
+                    return await states.CommitCompletionAsync(current, null, current.WakeAt, claim, outcome, options.InstanceId, clock.GetUtcNow(), CancellationToken.None);
+                }
+
+                current = fresh;
             }
-            catch (TableTransactionFailedException ex) when (ex.Status == 412)
-            {
-                current = await states.GetAsync(current.Key, CancellationToken.None)
-                    ?? throw new InvalidOperationException($"the state row of {current.Key} disappeared while a run was recorded");
-            }
+
+            reread = true;
+            var state = Completion.Apply(current.State, definition.Policies, claim, outcome, lease);
+            var wakeAt = state is null ? current.WakeAt : planner.WakeAt(state);
+            return await states.CommitCompletionAsync(current, state, wakeAt, claim, outcome, options.InstanceId, clock.GetUtcNow(), CancellationToken.None);
+        }, CancellationToken.None);
+
+        if (result.StillRunning is { } handler)
+        {
+            abandoned.Watch(definition.Key, planner, claim, handler, lease);
         }
+
+        return recorded;
     }
 }

@@ -12,10 +12,10 @@ namespace Scheduler.Azure.Dispatch;
 /// one process are as safe as several instances). The invocation ends once its window has passed and no tick is still
 /// running; while one is, it keeps ticking at due times and reconciles edits at the tick schedule's cadence.
 /// </summary>
-public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerOptions options, TimeProvider clock, ILogger<TickDriver> logger)
+public sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, DueIndex index, SchedulerOptions options, TimeProvider clock, ILogger<TickDriver> logger)
 {
     /// <summary>Ticks one process runs at once; beyond it, the next tick waits for one to finish.</summary>
-    public const int MaxTicksInFlight = 8;
+    public const int MaxTicksInFlight = 32;
 
     private static readonly TimeSpan MinimumPause = TimeSpan.FromMilliseconds(200);
     /// <summary>
@@ -79,15 +79,27 @@ public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerO
                     continue;
                 }
 
+                // Queue mode: a schedule whose run waits in the queue wakes again when RunOccurrence (anywhere) starts or
+                // finishes it; stay and poll for that wake instead of leaving it to the next timer.
                 var wake = await index.PeekEarliestAsync(until, cancellationToken);
-                if (wake is null && running.Count == 0)
+                var awaitingQueuedRuns = options.Dispatch == DispatchMode.Queue && reports.Any(r => r.Claimed > 0);
+                if (wake is null && running.Count == 0 && !awaitingQueuedRuns)
                 {
                     break;
                 }
 
                 // Wake early when a tick finishes: its completions may have written an earlier wake (a retry). The
                 // minimum pause keeps a wake that a running tick is still working on from starting tick after tick.
-                var wait = (wake ?? until) - now;
+                // Look again at least every PollInterval: edits, and wakes written elsewhere, are seen within it.
+                // A backlog the running ticks already hold is theirs: a new tick would only read it again. Wait for one
+                // of them to finish (or the poll) instead.
+                var target = wake is { } w && w < now + options.PollInterval ? w : now + options.PollInterval;
+                if (target <= now && running.Count > 0 && reports.Count > 0 && reports[^1].FoundNothingNew)
+                {
+                    target = now + options.PollInterval;
+                }
+
+                var wait = (target < until ? target : until) - now;
                 var delay = Task.Delay(wait > MinimumPause ? wait : MinimumPause, clock, cancellationToken);
                 await Task.WhenAny([delay, .. running]);
                 if (!delay.IsCompleted)
@@ -96,10 +108,14 @@ public sealed class TickDriver(Dispatcher dispatcher, DueIndex index, SchedulerO
                 }
 
                 await delay;
-
-                if (wake is not null && clock.GetUtcNow() < until)
+                now = clock.GetUtcNow();
+                if (wake is { } due && due <= now && now < until)
                 {
                     running.Add(dispatcher.TickAsync(reconcile: false, cancellationToken));
+                }
+                else if (now < until)
+                {
+                    await reconciler.RefreshAsync(cancellationToken); // a poll: read edits, then the index again
                 }
             }
         }

@@ -11,7 +11,9 @@ public sealed class JobCatalog
         Jobs = registrations.ToDictionary(r => r.Name, StringComparer.Ordinal);
         Validation = new ValidationContext(
             Jobs.Keys.ToHashSet(StringComparer.Ordinal),
-            options.Inputs.AllowedContainers.Where(c => !string.IsNullOrWhiteSpace(c)).Select(c => c.Trim()).ToHashSet(StringComparer.Ordinal));
+            options.Inputs.AllowedContainers.Where(c => !string.IsNullOrWhiteSpace(c)).Select(c => c.Trim()).ToHashSet(StringComparer.Ordinal),
+            options.RunTimeoutLimit,
+            options.RunTimeoutLimitReason);
     }
 
     public IReadOnlyDictionary<string, JobRegistration> Jobs { get; }

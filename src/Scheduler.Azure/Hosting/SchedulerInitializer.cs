@@ -9,17 +9,19 @@ public sealed class SchedulerInitializer(
     SchedulerTables tables,
     JobCatalogStore catalogStore,
     IEnumerable<JobRegistration> registrations,
-    SchedulerOptions options,
+    JobCatalog catalog,
     IServiceProvider services)
 {
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         await tables.CreateIfMissingAsync(cancellationToken);
-        if (options.Dispatch == DispatchMode.Queue)
-        {
-            await services.GetRequiredService<Dispatch.OccurrenceQueue>().Client.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        }
 
-        await catalogStore.PublishAsync(registrations, options.Inputs.AllowedContainers, cancellationToken);
+        // In either mode: the Functions host polls both queues for RunOccurrence and RecordPoisonOccurrence, and a
+        // missing queue costs a warning per poll. Empty queues cost nothing but those polls.
+        var queue = services.GetRequiredService<Dispatch.OccurrenceQueue>();
+        await queue.Client.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await queue.Poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+
+        await catalogStore.PublishAsync(registrations, catalog.Validation, cancellationToken);
     }
 }

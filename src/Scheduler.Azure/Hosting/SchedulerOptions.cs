@@ -16,8 +16,24 @@ public sealed class SchedulerOptions
     /// </summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.Zero;
 
-    /// <summary>Schedules processed at once within one tick.</summary>
+    /// <summary>
+    /// While a precise-firing invocation waits, it looks again this often: it reads edits (tables up to
+    /// <see cref="EditPollMaxSchedules"/>) and the due index, so a new schedule, an edit or a pause committed a second
+    /// before a due time is honoured, and wake-ups written elsewhere (a queued run that started, a manual trigger) are seen.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Schedules tables up to this size are re-read before every precise tick and at every poll (one request per 1,000
+    /// entries); larger ones at <see cref="ReconcileInterval"/> on the tick schedule only.
+    /// </summary>
+    public int EditPollMaxSchedules { get; set; } = 2000;
+
+    /// <summary>Schedules whose storage work (read, plan, claim, record) one process does at once, across all its ticks. Not held while jobs run.</summary>
     public int Parallelism { get; set; } = 16;
+
+    /// <summary>Runs one process has in flight at most (Inline dispatch); a due schedule beyond it waits for the next tick.</summary>
+    public int MaxConcurrentRuns { get; set; } = 128;
 
     /// <summary>Due index entries one tick takes; the rest wait for the next tick.</summary>
     public int MaxDuePerTick { get; set; } = 5000;
@@ -35,6 +51,14 @@ public sealed class SchedulerOptions
     public TimeSpan LeaseMargin { get; set; } = TimeSpan.FromSeconds(30);
 
     public InputOptions Inputs { get; set; } = new();
+
+    /// <summary>
+    /// The longest TimeoutSeconds a schedule may have here, with <see cref="RunTimeoutLimitReason"/> saying why (the
+    /// Function App sets both from host.json functionTimeout at start-up; none for the standalone host).
+    /// </summary>
+    public TimeSpan? RunTimeoutLimit { get; set; }
+
+    public string? RunTimeoutLimitReason { get; set; }
 
     /// <summary>
     /// The tick's schedule, six-field NCRONTAB as Functions timers use it. The timer function reads it as

@@ -46,10 +46,15 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<JobCatalog>().Validation);
         services.AddSingleton<DefinitionResolver>();
         services.AddSingleton<JobRunner>();
+        services.AddSingleton<DefinitionApplier>();
         services.AddSingleton<Reconciler>();
+        services.AddSingleton<DispatchLanes>();
+        services.AddSingleton<ScheduleDispatch>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<TickDriver>();
         services.AddSingleton<RunCompletion>();
+        services.AddSingleton<ConflictRetry>();
+        services.AddSingleton<AbandonedRuns>();
         services.AddSingleton<OccurrenceQueue>();
         services.AddSingleton<OccurrenceExecutor>();
         services.AddSingleton<ScheduleAdmin>();

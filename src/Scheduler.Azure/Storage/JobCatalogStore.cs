@@ -12,12 +12,14 @@ public sealed class JobCatalogStore(SchedulerTables tables)
     public const string SettingsPartition = "settings";
     private const string ValidationRow = "validation";
 
-    /// <summary>Publishes the jobs and the input containers this app accepts, so tools validate exactly as the dispatcher does.</summary>
-    public async Task PublishAsync(IEnumerable<JobRegistration> registrations, IEnumerable<string> allowedContainers, CancellationToken cancellationToken = default)
+    /// <summary>Publishes the jobs, input containers and run time limit this app accepts, so tools validate exactly as the dispatcher does.</summary>
+    public async Task PublishAsync(IEnumerable<JobRegistration> registrations, ValidationContext validation, CancellationToken cancellationToken = default)
     {
         await tables.Jobs.UpsertEntityAsync(new TableEntity(SettingsPartition, ValidationRow)
         {
-            ["AllowedContainers"] = string.Join(",", allowedContainers.Order(StringComparer.Ordinal)),
+            ["AllowedContainers"] = string.Join(",", validation.AllowedContainers.Order(StringComparer.Ordinal)),
+            ["MaxTimeoutSeconds"] = validation.MaxTimeout is { } max ? (long)max.TotalSeconds : null,
+            ["MaxTimeoutReason"] = validation.MaxTimeoutReason,
         }, TableUpdateMode.Replace, cancellationToken);
         await PublishJobsAsync(registrations, cancellationToken);
     }
@@ -27,8 +29,14 @@ public sealed class JobCatalogStore(SchedulerTables tables)
     {
         var jobs = (await ListAsync(cancellationToken)).Select(j => j.Name).ToHashSet(StringComparer.Ordinal);
         var settings = await tables.Jobs.GetEntityIfExistsAsync<TableEntity>(SettingsPartition, ValidationRow, cancellationToken: cancellationToken);
-        var containers = settings.HasValue ? settings.Value!.GetString("AllowedContainers") ?? "" : "";
-        return new ValidationContext(jobs, containers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal));
+        var row = settings.HasValue ? settings.Value : null;
+        var containers = row?.GetString("AllowedContainers") ?? "";
+        var maxSeconds = row?.GetInt64("MaxTimeoutSeconds");
+        return new ValidationContext(
+            jobs,
+            containers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
+            maxSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            row?.GetString("MaxTimeoutReason"));
     }
 
     private async Task PublishJobsAsync(IEnumerable<JobRegistration> registrations, CancellationToken cancellationToken)

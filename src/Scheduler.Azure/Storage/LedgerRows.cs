@@ -54,14 +54,27 @@ internal static class LedgerRows
             ["FinishedAt"] = Iso.Format(now),
         };
 
-    public static TableEntity Abandoned(ScheduleKey key, InFlightRun run, DateTimeOffset now) =>
-        new(key.Value, StateKeys.Run(run.Due, run.Attempt))
+    /// <summary>
+    /// A run whose lease ran out without a result. Merged into its row: a run lost with its host becomes Lost (outcome
+    /// unknown); an abandoned run keeps its TimedOut and only learns that its handler's end was never seen.
+    /// </summary>
+    public static TableEntity LeaseEnded(ScheduleKey key, InFlightRun run, DateTimeOffset now)
+    {
+        var row = new TableEntity(key.Value, StateKeys.Run(run.Due, run.Attempt)) { ["LeaseEndedAt"] = Iso.Format(now) };
+        if (run.Abandoned)
         {
-            ["Status"] = RunStatus.Failed.ToString(),
-            ["FinishedAt"] = Iso.Format(now),
-            ["ErrorType"] = "LeaseExpired",
-            ["ErrorMessage"] = $"instance {run.Instance} claimed this run at {run.ClaimedAt:O} and reported no result before its lease ended at {run.LeaseUntil:O} (crashed or stopped)",
-        };
+            row["HandlerEnd"] = $"not seen: instance {run.Instance} stopped before the abandoned handler ended";
+            return row;
+        }
+
+        row["Status"] = RunStatus.Lost.ToString();
+        row["FinishedAt"] = Iso.Format(now);
+        row["ErrorType"] = "LeaseExpired";
+        row["ErrorMessage"] = run.Queued
+            ? $"claimed for the queue at {run.ClaimedAt:O} and never started before its lease ended at {run.LeaseUntil:O} (the message was lost, or RunOccurrence kept failing before it could start)"
+            : $"instance {run.Instance} claimed this run at {run.ClaimedAt:O} and reported no result before its lease ended at {run.LeaseUntil:O} (crashed or stopped); the outcome is unknown";
+        return row;
+    }
 
     public static LedgerEntry Read(TableEntity e) => new(
         e.RowKey,

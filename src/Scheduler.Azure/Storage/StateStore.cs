@@ -33,7 +33,7 @@ public sealed class StateStore(SchedulerTables tables)
         {
             new(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(key, plan.State, wakeAt, current.Job, now), current.ETag),
         };
-        actions.AddRange(plan.Abandoned.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.Abandoned(key, r, now))));
+        actions.AddRange(plan.Expired.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.LeaseEnded(key, r, now))));
         actions.AddRange(plan.Claims.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Claimed(key, job, c, instance, now))));
         actions.AddRange(plan.Notes.Select(n => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(key, job, n, instance, now))));
         var response = await Table.SubmitTransactionAsync(actions, cancellationToken);
@@ -56,11 +56,20 @@ public sealed class StateStore(SchedulerTables tables)
         return current with { State = state, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt };
     }
 
-    /// <summary>Writes a state without a ledger row (a manual trigger request, a runtime invalidation), If-Match.</summary>
-    public async Task<LoadedState> ReplaceAsync(LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Writes a state (a manual trigger request, a started or released run), If-Match, with an optional ledger row merged in the same transaction.</summary>
+    public async Task<LoadedState> ReplaceAsync(LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, DateTimeOffset now, CancellationToken cancellationToken, TableEntity? ledgerMerge = null)
     {
-        var response = await Table.UpdateEntityAsync(StateEntity.ToEntity(current.Key, state, wakeAt, current.Job, now), current.ETag, TableUpdateMode.Replace, cancellationToken);
-        return current with { State = state, ETag = response.Headers.ETag!.Value, WakeAt = wakeAt };
+        var stateEntity = StateEntity.ToEntity(current.Key, state, wakeAt, current.Job, now);
+        if (ledgerMerge is null)
+        {
+            var response = await Table.UpdateEntityAsync(stateEntity, current.ETag, TableUpdateMode.Replace, cancellationToken);
+            return current with { State = state, ETag = response.Headers.ETag!.Value, WakeAt = wakeAt };
+        }
+
+        var batch = await Table.SubmitTransactionAsync(
+            [new TableTransactionAction(TableTransactionActionType.UpdateReplace, stateEntity, current.ETag), new TableTransactionAction(TableTransactionActionType.UpsertMerge, ledgerMerge)],
+            cancellationToken);
+        return current with { State = state, ETag = batch.Value[0].Headers.ETag!.Value, WakeAt = wakeAt };
     }
 
     /// <summary>Applies a definition change: the state (inserted, or replaced If-Match) and its edit history row, in one transaction.</summary>

@@ -72,10 +72,14 @@ public sealed class StorageConnection
             : new TableServiceClient(TableServiceUri!, Credential!, options);
     }
 
-    /// <summary>Base64 messages, as the Functions queue trigger reads them by default.</summary>
+    /// <summary>
+    /// Plain-text messages, matching host.json <c>extensions.queues.messageEncoding: none</c>. With base64 a message
+    /// that is not base64 fails to decode on the poison queue's listener too, and that listener, having no poison queue
+    /// of its own, deletes it unseen; as plain text every message reaches a function that can report it.
+    /// </summary>
     public QueueServiceClient CreateQueueService(StorageRequestCounter counter)
     {
-        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
         options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
         if (ConnectionString is not null)
         {

@@ -23,7 +23,7 @@ internal static class ScheduleCommands
         schedules.Add(Simple(context, "remove", "Remove a schedule's entry; its ledger and history are kept.\n\nExample: scheduler schedules remove nightly-import",
             async (s, key, ct) =>
             {
-                if (!await s.AdminAccepting(null).RemoveAsync(key, ct))
+                if (!await s.AdminAccepting(null).RemoveAsync(key, cancellationToken: ct))
                 {
                     throw new CliUserException($"no schedule {ScheduleIds.Show(key)}");
                 }
@@ -147,7 +147,8 @@ internal static class ScheduleCommands
             definitionOptions.ApplyTo(columns, parse);
             var job = columns.GetValueOrDefault(ScheduleColumns.Job) as string;
             WarnUnknownJob(session, output, job);
-            var definition = await session.AdminAccepting(job).PutAsync(key, columns, ct);
+            var admin = session.AdminAccepting(job);
+            var definition = add ? await admin.AddAsync(key, columns, ct) : await admin.PutAsync(key, columns, existing!.ETag, ct);
             var next = ScheduleTimeline.For(definition).Next(session.Clock.GetUtcNow());
             output.Line($"{(add ? "added" : "updated")} {ScheduleIds.Show(key)}: {definition.Job}, {ScheduleDescription.Describe(definition.Trigger, definition.TimeZone)} ({definition.TimeZone.Id}); next due {(next is { } n ? Times.InZoneAndUtc(n, definition.TimeZone).ToString() : "never")}");
             return 0;

@@ -88,7 +88,7 @@ internal static class TransferCommands
 
             foreach (var (key, columns) in entries)
             {
-                await session.Definitions.ReplaceAsync(key, columns, ct);
+                await session.Definitions.ReplaceAsync(key, columns, cancellationToken: ct);
             }
 
             output.Line($"imported {entries.Count} schedule{(entries.Count == 1 ? "" : "s")} from {path.FullName}");

@@ -18,6 +18,11 @@ public enum OccurrenceFate
     SkippedByOverlap,
     /// <summary>Every attempt failed or timed out and none is still running.</summary>
     FailedAfterRetries,
+    /// <summary>
+    /// No attempt succeeded and the last one was lost with its host (killed, crashed, scaled in) before it reported:
+    /// the outcome is unknown, and re-runs stopped at their limit. Accounted for, and worth a look.
+    /// </summary>
+    LostWithHost,
     /// <summary>An attempt is still running (or waiting for its retry).</summary>
     InProgress,
     /// <summary>No ledger row speaks of it: a lost occurrence, a defect.</summary>
@@ -45,14 +50,18 @@ public sealed record AuditResult(IReadOnlyList<AuditedOccurrence> Occurrences, I
 /// </summary>
 public static class OccurrenceAudit
 {
-    public static AuditResult Audit(ScheduleTimeline timeline, DateTimeOffset from, DateTimeOffset to, IEnumerable<LedgerFact> ledger)
+    public static AuditResult Audit(ScheduleTimeline timeline, DateTimeOffset from, DateTimeOffset to, IEnumerable<LedgerFact> ledger) =>
+        Audit(timeline.Between(from, to), from, to, ledger);
+
+    /// <summary>The audit against due times the caller computed itself (an independent oracle, for tests that judge the timeline too).</summary>
+    public static AuditResult Audit(IEnumerable<DateTimeOffset> dues, DateTimeOffset from, DateTimeOffset to, IEnumerable<LedgerFact> ledger)
     {
         var rows = ledger.ToList();
         var attempts = rows.Where(r => r.Attempt > 0).GroupBy(r => r.Due).ToDictionary(g => g.Key, g => g.ToList());
         var notes = rows.Where(r => r.Attempt == 0 && r.Status is RunStatus.Missed or RunStatus.Skipped).ToList();
         var expected = new List<AuditedOccurrence>();
         var seen = new HashSet<DateTimeOffset>();
-        for (var next = timeline.Next(from.AddTicks(-1)); next is { } due && due <= to; next = timeline.Next(due))
+        foreach (var due in dues.Where(d => d >= from && d <= to).Distinct().Order())
         {
             seen.Add(due);
             expected.Add(Classify(due, attempts.GetValueOrDefault(due), notes));
@@ -73,6 +82,7 @@ public static class OccurrenceAudit
                 1 => OccurrenceFate.RanOnce,
                 _ when runs.Any(r => r.Status == RunStatus.Skipped) => OccurrenceFate.SkippedByJob,
                 _ when runs.Any(r => r.Status == RunStatus.Running) => OccurrenceFate.InProgress,
+                _ when runs.MaxBy(r => r.Attempt)!.Status == RunStatus.Lost => OccurrenceFate.LostWithHost,
                 _ => OccurrenceFate.FailedAfterRetries,
             };
             return new AuditedOccurrence(due, fate, runs.Count);

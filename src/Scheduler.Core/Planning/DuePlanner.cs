@@ -9,11 +9,17 @@ namespace Scheduler.Planning;
 /// state becomes. Pure: the dispatcher commits the result with one conditional write, so a plan made by two instances
 /// at once takes effect only once.
 /// </summary>
-public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline timeline, string instance, TimeSpan? leaseMargin = null)
+/// <param name="queueClaims">Queue dispatch: claims wait in the queue until RunOccurrence starts them.</param>
+public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline timeline, string instance, TimeSpan? leaseMargin = null, bool queueClaims = false)
 {
     /// <summary>Occurrences a single plan may claim or record; the rest wait for the next plan (bounds one tick's work).</summary>
     public const int MaxOccurrencesPerPlan = 100;
     public const int MaxBuffered = 500;
+    /// <summary>
+    /// Runs one state may hold waiting (buffered, retries, manual, backfilled): the state row must stay under the
+    /// Table service's 64 KiB per column, and about 700 waiting runs would not.
+    /// </summary>
+    public const int MaxPending = 600;
     /// <summary>Re-runs after lost leases stop here even when MaxAttempts is lower: a crash is not the job's failure, but a job that kills its host must not loop forever.</summary>
     public const int CrashAttempts = 3;
     /// <summary>Added to a run's timeout to make its lease: the time a dead instance's claim blocks a re-run.</summary>
@@ -27,18 +33,19 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
     /// <summary>
     /// Plans at <paramref name="now"/>, taking only work due by <paramref name="dueBy"/> (default: now). The dispatcher
     /// passes its tick's start, so work falling due while the tick runs is left to the next tick and one tick ends.
+    /// At most <paramref name="maxClaims"/> runs start (the process's run budget); work beyond it stays due.
     /// </summary>
-    public Plan Plan(ScheduleState state, DateTimeOffset now, DateTimeOffset? dueBy = null)
+    public Plan Plan(ScheduleState state, DateTimeOffset now, DateTimeOffset? dueBy = null, int maxClaims = int.MaxValue)
     {
         var cutoff = dueBy is { } d && d < now ? d : now;
         var inFlight = state.InFlight.ToList();
         var pending = state.Pending.ToList();
-        var abandoned = TakeExpiredLeases(inFlight, pending, now);
+        var expired = TakeExpiredLeases(inFlight, pending, now);
         if (state.Status != ScheduleStatus.Active)
         {
-            return abandoned.Count == 0
+            return expired.Count == 0
                 ? new Plan(state, [], [], [])
-                : new Plan(state with { InFlight = inFlight, Pending = pending }, [], [], abandoned);
+                : new Plan(state with { InFlight = inFlight, Pending = pending }, [], [], expired);
         }
 
         var notes = new List<LedgerNote>();
@@ -46,7 +53,7 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
         var next = CollectDue(state.NextDue, now, cutoff, due, notes);
 
         var claims = new List<ClaimedRun>();
-        var free = Policies.ConcurrencyLimit - inFlight.Count;
+        var free = Math.Min(Policies.ConcurrencyLimit - inFlight.Count, maxClaims);
         foreach (var run in pending.Where(p => p.NotBefore <= cutoff).OrderBy(p => p.Due).ToList())
         {
             if (free <= 0)
@@ -67,9 +74,11 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
                 claims.Add(Claim(occurrence, 1, ClaimReason.Scheduled, now, inFlight));
                 free--;
             }
-            else if (claims.Count > 0 && inFlight.Count == claims.Count)
+            else if (inFlight.Count < Policies.ConcurrencyLimit || FireTime(occurrence) <= inFlight.Min(r => r.StartedOrNever))
             {
-                // Blocked only by runs this plan starts: leave it due, it runs when they finish.
+                // A place is free but the process's run budget is spent; or it fell due before any run now in flight
+                // started (a backlog, runs this plan starts, runs still queued), so it is no overlap. It stays due and
+                // runs when a place is free.
                 next = occurrence;
                 break;
             }
@@ -92,9 +101,9 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
             Pending = pending,
             Status = next is null && inFlight.Count == 0 && pending.Count == 0 ? ScheduleStatus.Finished : ScheduleStatus.Active,
         };
-        return claims.Count == 0 && notes.Count == 0 && abandoned.Count == 0 && newState.NextDue == state.NextDue && newState.Status == state.Status
+        return claims.Count == 0 && notes.Count == 0 && expired.Count == 0 && newState.NextDue == state.NextDue && newState.Status == state.Status
             ? new Plan(state, [], [], [])
-            : new Plan(newState, claims, notes, abandoned);
+            : new Plan(newState, claims, notes, expired);
     }
 
     /// <summary>The earliest instant at which planning this state again could do something, or null for never.</summary>
@@ -110,7 +119,7 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
 
         if (state.Status == ScheduleStatus.Active)
         {
-            if (state.NextDue is { } next)
+            if (state.NextDue is { } next && !WaitsForARun(state, FireTime(next)))
             {
                 Consider(FireTime(next));
             }
@@ -126,6 +135,13 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
 
         return wake;
     }
+
+    /// <summary>
+    /// True when an occurrence firing at <paramref name="fire"/> can only wait for a place (every place is taken by a
+    /// run that started after it fell due, or is still queued): the run's completion wakes the schedule, not the clock.
+    /// </summary>
+    private bool WaitsForARun(ScheduleState state, DateTimeOffset fire) =>
+        state.InFlight.Count >= Policies.ConcurrencyLimit && fire <= state.InFlight.Min(r => r.StartedOrNever);
 
     /// <summary>For a state without a usable definition: only record the runs whose lease ran out; nothing new starts.</summary>
     public static Plan ExpireLeasesOnly(ScheduleState state, DateTimeOffset now)
@@ -148,7 +164,7 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
         foreach (var run in expired)
         {
             inFlight.Remove(run);
-            if (run.Attempt < rerunBelow)
+            if (run.Attempt < rerunBelow && !run.Abandoned) // an abandoned run's outcome (TimedOut) is recorded already
             {
                 pending.Add(new PendingRun(run.Due, run.Attempt + 1, run.LeaseUntil, PendingKind.Abandoned)); // due since the lease ended
             }
@@ -219,7 +235,7 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
     private void ApplyOverlap(DateTimeOffset occurrence, List<PendingRun> pending, List<DateTimeOffset> skipped)
     {
         var buffered = pending.Count(p => p.Kind == PendingKind.Buffered);
-        var hold = Policies.Overlap switch
+        var hold = pending.Count < MaxPending && Policies.Overlap switch
         {
             OverlapPolicy.BufferOne => buffered == 0,
             OverlapPolicy.BufferAll => buffered < MaxBuffered,
@@ -239,14 +255,14 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
     {
         OverlapPolicy.AllowAll => $"MaxConcurrency {Policies.MaxConcurrency} reached (Overlap=AllowAll)",
         OverlapPolicy.BufferOne => $"run of {holder.Due:O} still in flight on {holder.Instance} and one occurrence is already buffered (Overlap=BufferOne)",
-        OverlapPolicy.BufferAll => $"run of {holder.Due:O} still in flight and the buffer holds {MaxBuffered} occurrences (Overlap=BufferAll)",
+        OverlapPolicy.BufferAll => $"run of {holder.Due:O} still in flight and no more runs can wait (at most {MaxBuffered} buffered, {MaxPending} waiting in all) (Overlap=BufferAll)",
         _ => $"run of {holder.Due:O} still in flight on {holder.Instance} (Overlap=Skip)",
     };
 
     private ClaimedRun Claim(DateTimeOffset due, int attempt, ClaimReason reason, DateTimeOffset now, List<InFlightRun> inFlight)
     {
         var leaseUntil = now + Policies.Timeout + (leaseMargin ?? DefaultLeaseMargin);
-        inFlight.Add(new InFlightRun(due, attempt, leaseUntil, instance, now));
+        inFlight.Add(new InFlightRun(due, attempt, leaseUntil, instance, now, queueClaims, queueClaims ? null : now));
         return new ClaimedRun(due, attempt, reason, leaseUntil);
     }
 

@@ -22,8 +22,8 @@ public sealed record Plan(
     ScheduleState State,
     IReadOnlyList<ClaimedRun> Claims,
     IReadOnlyList<LedgerNote> Notes,
-    IReadOnlyList<InFlightRun> Abandoned)
+    IReadOnlyList<InFlightRun> Expired)
 {
     public bool ChangesSomething(ScheduleState before) =>
-        Claims.Count > 0 || Notes.Count > 0 || Abandoned.Count > 0 || !ReferenceEquals(State, before);
+        Claims.Count > 0 || Notes.Count > 0 || Expired.Count > 0 || !ReferenceEquals(State, before);
 }

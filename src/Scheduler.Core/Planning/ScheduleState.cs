@@ -2,8 +2,27 @@ using Scheduler.Runs;
 
 namespace Scheduler.Planning;
 
-/// <summary>A run claimed by an instance, with the lease after which it is presumed dead.</summary>
-public sealed record InFlightRun(DateTimeOffset Due, int Attempt, DateTimeOffset LeaseUntil, string Instance, DateTimeOffset ClaimedAt);
+/// <summary>
+/// A run claimed by an instance, with the lease after which it is presumed dead. <paramref name="Queued"/>: claimed
+/// for the queue and not yet started by RunOccurrence (starting it is a conditional write, so a duplicate message
+/// starts nothing). <paramref name="Abandoned"/>: recorded TimedOut while its handler, ignoring cancellation, still
+/// runs; it holds its place against the schedule's concurrency until the handler really ends.
+/// </summary>
+public sealed record InFlightRun(
+    DateTimeOffset Due,
+    int Attempt,
+    DateTimeOffset LeaseUntil,
+    string Instance,
+    DateTimeOffset ClaimedAt,
+    bool Queued = false,
+    DateTimeOffset? StartedAt = null,
+    bool Abandoned = false)
+{
+    /// <summary>When the run started: never while queued; a claim made inline starts at once.</summary>
+    public DateTimeOffset StartedOrNever => Queued ? DateTimeOffset.MaxValue : StartedAt ?? ClaimedAt;
+
+    public bool Is(DateTimeOffset due, int attempt) => Due == due && Attempt == attempt;
+}
 
 public enum PendingKind
 {

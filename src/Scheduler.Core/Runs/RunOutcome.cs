@@ -9,7 +9,8 @@ public sealed record RunOutcome(
     string? ErrorMessage = null,
     IReadOnlyDictionary<string, string>? InputsRead = null,
     string? SkipReason = null,
-    bool Interrupted = false)
+    bool Interrupted = false,
+    bool Abandoned = false)
 {
     public bool ShouldRetry => Status is RunStatus.Failed or RunStatus.TimedOut;
 }

@@ -10,4 +10,6 @@ public enum RunStatus
     Skipped,
     Missed,
     Invalid,
+    /// <summary>The instance running it stopped (crash, kill, scale-in) without reporting: its lease ran out and the outcome is unknown.</summary>
+    Lost,
 }

@@ -48,7 +48,7 @@ public static class ScheduleValidator
             problems.Add($"EndAt {e:O} is not after StartAt {s:O}; move EndAt later or clear it");
         }
 
-        var policies = ReadPolicies(read, problems);
+        var policies = ReadPolicies(read, context, problems);
         var args = ReadArgs(read, problems);
         var input = ReadInput(read, context, problems);
         var enabled = read.Bool(ScheduleColumns.Enabled, true);
@@ -131,7 +131,7 @@ public static class ScheduleValidator
         }
     }
 
-    private static SchedulePolicies ReadPolicies(ColumnReader read, List<string> problems)
+    private static SchedulePolicies ReadPolicies(ColumnReader read, ValidationContext context, List<string> problems)
     {
         const int Day = 86_400;
         var defaults = SchedulePolicies.Default;
@@ -140,6 +140,20 @@ public static class ScheduleValidator
         if (maxConcurrency > 1 && overlap != OverlapPolicy.AllowAll)
         {
             problems.Add($"MaxConcurrency {maxConcurrency} only applies with Overlap=AllowAll; set Overlap to AllowAll or MaxConcurrency to 1");
+        }
+
+        var problemsBefore = problems.Count;
+        var timeout = read.Seconds(ScheduleColumns.TimeoutSeconds, defaults.Timeout, 1, Day);
+        if (context.MaxTimeout is { } max && timeout > max)
+        {
+            // The default is only a default: where runs may last less, it is that much. A value someone wrote is refused.
+            if (read.Has(ScheduleColumns.TimeoutSeconds) && problems.Count == problemsBefore)
+            {
+                problems.Add($"TimeoutSeconds {timeout.TotalSeconds:0} is longer than a run may last in this app ({context.MaxTimeoutReason ?? "its configured limit"}); " +
+                             $"use at most {Math.Floor(max.TotalSeconds):0}, or raise the limit");
+            }
+
+            timeout = max;
         }
 
         var backoff = read.Seconds(ScheduleColumns.RetryBackoffSeconds, defaults.RetryBackoff, 0, Day);
@@ -154,7 +168,7 @@ public static class ScheduleValidator
             MaxAttempts = read.Int(ScheduleColumns.MaxAttempts, defaults.MaxAttempts, 1, 100),
             RetryBackoff = backoff,
             RetryBackoffMax = backoffMax < backoff ? backoff : backoffMax,
-            Timeout = read.Seconds(ScheduleColumns.TimeoutSeconds, defaults.Timeout, 1, Day),
+            Timeout = timeout,
             Dst = read.Enum(ScheduleColumns.DstPolicy, defaults.Dst),
         };
     }

@@ -1,7 +1,15 @@
 namespace Scheduler.Schedules;
 
-/// <summary>What a definition is checked against besides its own columns: the registered jobs and the blob containers inputs may use.</summary>
-public sealed record ValidationContext(IReadOnlySet<string> KnownJobs, IReadOnlySet<string> AllowedContainers)
+/// <summary>
+/// What a definition is checked against besides its own columns: the registered jobs, the blob containers inputs may
+/// use, and how long a run may last where it runs (<paramref name="MaxTimeout"/>, with <paramref name="MaxTimeoutReason"/>
+/// saying where that limit comes from, such as the Functions host's functionTimeout).
+/// </summary>
+public sealed record ValidationContext(
+    IReadOnlySet<string> KnownJobs,
+    IReadOnlySet<string> AllowedContainers,
+    TimeSpan? MaxTimeout = null,
+    string? MaxTimeoutReason = null)
 {
     public const int MaxArgsLength = 16 * 1024;
 }

@@ -113,6 +113,15 @@ public sealed class ScheduleTimeline
         return count;
     }
 
+    /// <summary>Every due time in [<paramref name="from"/>, <paramref name="to"/>], in order.</summary>
+    public IEnumerable<DateTimeOffset> Between(DateTimeOffset from, DateTimeOffset to)
+    {
+        for (var next = Next(from.AddTicks(-1)); next is { } due && due <= to; next = Next(due))
+        {
+            yield return due;
+        }
+    }
+
     /// <summary>The next <paramref name="count"/> due times after <paramref name="after"/>.</summary>
     public IReadOnlyList<DateTimeOffset> Preview(DateTimeOffset after, int count)
     {

@@ -5,11 +5,12 @@ namespace Scheduler.Functions.Functions;
 
 /// <summary>
 /// Scale-out mode (Scheduler:Dispatch = Queue): runs one claimed occurrence on whichever instance takes its message.
-/// Azure Functions spreads the messages; the claim decides who may run.
+/// Azure Functions spreads the messages; the claim decides who may run. A message that is not an occurrence throws,
+/// so after maxDequeueCount deliveries it lands in the poison queue, where RecordPoisonOccurrence reports it.
 /// </summary>
-public sealed class RunOccurrence(OccurrenceExecutor executor)
+public sealed class RunOccurrence(OccurrenceExecutor executor, WorkerShutdown shutdown)
 {
     [Function(nameof(RunOccurrence))]
     public Task RunAsync([QueueTrigger("%Scheduler:Queue%", Connection = "SchedulerStorage")] string message, CancellationToken cancellationToken) =>
-        executor.ExecuteAsync(OccurrenceMessage.Parse(message), cancellationToken);
+        shutdown.RunAsync(token => executor.ExecuteAsync(OccurrenceMessage.Parse(message), token), cancellationToken);
 }

@@ -5,10 +5,10 @@ using Scheduler.Azure.Dispatch;
 namespace Scheduler.Functions.Functions;
 
 /// <summary>The timer that drives every schedule. Its cadence is the app setting Scheduler:TickSchedule.</summary>
-public sealed class SchedulerTick(TickDriver driver, TimeProvider clock, ILogger<SchedulerTick> logger)
+public sealed class SchedulerTick(TickDriver driver, WorkerShutdown shutdown, TimeProvider clock, ILogger<SchedulerTick> logger)
 {
     [Function(nameof(SchedulerTick))]
-    public async Task RunAsync([TimerTrigger("%Scheduler:TickSchedule%")] TimerInfo timer, CancellationToken cancellationToken)
+    public Task RunAsync([TimerTrigger("%Scheduler:TickSchedule%")] TimerInfo timer, CancellationToken cancellationToken)
     {
         if (timer.IsPastDue)
         {
@@ -20,6 +20,6 @@ public sealed class SchedulerTick(TickDriver driver, TimeProvider clock, ILogger
             ? new DateTimeOffset(n.Kind == DateTimeKind.Local ? n.ToUniversalTime() : DateTime.SpecifyKind(n, DateTimeKind.Utc))
             : null;
         next = next > clock.GetUtcNow() ? next : null;
-        await driver.RunInvocationAsync(next, cancellationToken);
+        return shutdown.RunAsync(token => driver.RunInvocationAsync(next, token), cancellationToken);
     }
 }

@@ -38,7 +38,7 @@ internal sealed class DemoSeeder(ScheduleAdmin admin, DefinitionStore definition
         await definitions.ReplaceAsync(new ScheduleKey(ScheduleKey.DefaultGroup, "demo-typo"), new Dictionary<string, object?>
         {
             [ScheduleColumns.Job] = "heartbeat", [ScheduleColumns.Cron] = "0 */5 * *", [ScheduleColumns.Description] = "a cron with a field missing",
-        }, cancellationToken);
+        }, cancellationToken: cancellationToken);
         logger.LogInformation("Seeded demo schedules demo-heartbeat, demo-file-import and demo-typo, and {Files} CSV files under imports/incoming/", files.Count);
     }
 }

@@ -17,7 +17,8 @@ public static class StandaloneHost
     public const string SeedFlag = "--seed-demo";
 
     /// <param name="addJobs">Jobs beyond the app's own: the reliability harness adds its probe and poison jobs here.</param>
-    public static async Task<int> RunAsync(string[] args, Action<SchedulerBuilder>? addJobs = null)
+    /// <param name="configure">Last word on the services: the reliability harness swaps in a queue client that delivers twice.</param>
+    public static async Task<int> RunAsync(string[] args, Action<SchedulerBuilder>? addJobs = null, Action<IServiceCollection>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -46,6 +47,8 @@ public static class StandaloneHost
         builder.Services.AddSingleton(new StandaloneOptions(args.Contains(SeedFlag)));
         builder.Services.AddSingleton<DemoSeeder>();
         builder.Services.AddHostedService<StandaloneTickLoop>();
+        builder.Services.AddHostedService<StandaloneQueueRunner>(); // Queue dispatch only
+        configure?.Invoke(builder.Services);
         using var host = builder.Build();
         await host.RunAsync();
         return 0;

@@ -122,4 +122,45 @@ public sealed class ScheduleAdminTests(AzuriteFixture azurite)
         var jobs = await harness.Services.GetRequiredService<JobCatalogStore>().ListAsync();
         Assert.Equal([("record", "records its runs", "{\"note\":\"any\"}")], jobs.Select(j => (j.Name, j.Description, j.ExampleArgs)));
     }
+
+    [Fact]
+    public async Task Put_OverAVersionSomeoneChangedMeanwhile_WritesNothing_AndShowsTheRowAsItIsNow()
+    {
+        // Arrange: a tool reads the entry; then a person edits it in Storage Explorer
+        await using var harness = await StartAsync();
+        await harness.Admin.AddAsync(Key, new ScheduleSpec { Job = "record", Cron = "0 9 * * MON" }.ToColumns());
+        var read = (await harness.Services.GetRequiredService<DefinitionStore>().GetAsync(Key))!;
+        await harness.SchedulesTable.UpsertEntityAsync(new global::Azure.Data.Tables.TableEntity(Key.Group, Key.Id) { ["Job"] = "record", ["Cron"] = "0 10 * * MON" });
+
+        // Act
+        var conflict = await Assert.ThrowsAsync<ScheduleConflictException>(() =>
+            harness.Admin.PutAsync(Key, new ScheduleSpec { Job = "record", Cron = "0 8 * * MON" }.ToColumns(), read.ETag));
+        var added = await Assert.ThrowsAsync<ScheduleConflictException>(() =>
+            harness.Admin.AddAsync(Key, new ScheduleSpec { Job = "record", Cron = "0 7 * * MON" }.ToColumns()));
+
+        // Assert: the person's edit stands, and both refusals show it
+        Assert.Contains("changed by someone else", conflict.Message);
+        Assert.Equal("0 10 * * MON", conflict.Current![ScheduleColumns.Cron]);
+        Assert.Contains("exists already", added.Message);
+        Assert.Equal("0 10 * * MON", (await harness.Services.GetRequiredService<DefinitionStore>().GetAsync(Key))!.GetString("Cron"));
+    }
+
+    [Fact]
+    public async Task Backfill_ThatWouldGrowTheWaitingRunsPastTheLimit_IsRefusedWithTheNumbers()
+    {
+        // Arrange: an every-minute schedule with 500 backfilled runs waiting
+        await using var harness = await StartAsync();
+        await harness.Admin.AddOrUpdateAsync(Key, new ScheduleSpec { Job = "record", Cron = "* * * * *", Enabled = false });
+        await harness.Dispatcher.TickAsync();
+        var yesterday = DateTimeOffset.UtcNow.AddDays(-1);
+        var end = new DateTimeOffset(yesterday.Year, yesterday.Month, yesterday.Day, yesterday.Hour, yesterday.Minute, 0, TimeSpan.Zero);
+        await harness.Admin.BackfillAsync(Key, end.AddMinutes(-499), end);
+
+        // Act
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => harness.Admin.BackfillAsync(Key, end.AddHours(-12), end.AddHours(-12).AddMinutes(199)));
+
+        // Assert
+        Assert.Contains($"already has 500 runs waiting; 200 more would pass the limit of {DuePlanner.MaxPending}", error.Message);
+        Assert.Equal(500, (await harness.States.GetAsync(Key))!.State.Pending.Count);
+    }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Scheduler.Azure.Tests.Fixtures;
 using Scheduler.Planning;
 using Scheduler.Runs;
@@ -15,28 +16,30 @@ public sealed class LeaseRecoveryTests(AzuriteFixture azurite)
     public async Task AbandonedClaim_IsRerunAfterLeaseExpiry_WithAttemptTwo()
     {
         // Arrange: a dispatcher claims an occurrence (claim and Running ledger row committed) and dies before running it
+        // On the fake clock: the lease expires because the test says so, not because it slept.
         var prefix = SchedulerHarness.NewPrefix();
         var recorder = new RunRecorder();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         static void Short(Scheduler.Azure.Hosting.SchedulerOptions o) => o.LeaseMargin = TimeSpan.FromSeconds(1);
         await using var doomed = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: Short, services: s => s.AddSingleton(recorder), instanceId: "doomed");
+            configure: Short, services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock), instanceId: "doomed");
         await using var rescuer = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: Short, services: s => s.AddSingleton(recorder), instanceId: "rescuer");
+            configure: Short, services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock), instanceId: "rescuer");
         var key = new ScheduleKey("default", "nightly-report");
-        var due = DateTimeOffset.UtcNow.AddSeconds(1);
+        var due = clock.GetUtcNow().AddSeconds(1);
         await doomed.SchedulesTable.PutRawAsync(key.Id, ("Job", "record"), ("RunAt", due), ("TimeoutSeconds", 1));
         await doomed.Reconciler.ReconcileAsync(default);
-        await Task.Delay(due - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(100));
+        clock.Advance(TimeSpan.FromSeconds(1.1));
         var loaded = (await doomed.States.GetAsync(key))!;
         var definition = ScheduleValidator.Validate(key, Scheduler.Schedules.ColumnSnapshot.Deserialize(loaded.State.Definition!), doomed.Services.GetRequiredService<Scheduler.Azure.Hosting.JobCatalog>().Validation);
         var planner = new DuePlanner(definition, ScheduleTimeline.For(definition), "doomed", TimeSpan.FromSeconds(1));
-        var plan = planner.Plan(loaded.State, DateTimeOffset.UtcNow);
+        var plan = planner.Plan(loaded.State, clock.GetUtcNow());
         Assert.Single(plan.Claims);
-        await doomed.States.CommitPlanAsync(loaded, plan, planner.WakeAt(plan.State), "doomed", DateTimeOffset.UtcNow, default);
+        await doomed.States.CommitPlanAsync(loaded, plan, planner.WakeAt(plan.State), "doomed", clock.GetUtcNow(), default);
 
         // Act: before the lease ends nothing happens; after it the other dispatcher re-runs it
         var early = await rescuer.Dispatcher.TickAsync();
-        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        clock.Advance(TimeSpan.FromSeconds(2.2));
         var late = await rescuer.Dispatcher.TickAsync();
 
         // Assert
@@ -44,7 +47,7 @@ public sealed class LeaseRecoveryTests(AzuriteFixture azurite)
         Assert.Equal(1, late.Claimed);
         var runs = await rescuer.States.ReadRunsAsync(key);
         var lost = Assert.Single(runs, r => r.Attempt == 1);
-        Assert.Equal(RunStatus.Failed, lost.Status);
+        Assert.Equal(RunStatus.Lost, lost.Status);
         Assert.Equal("LeaseExpired", lost.ErrorType);
         Assert.Contains("instance doomed claimed this run", lost.ErrorMessage);
         var rerun = Assert.Single(runs, r => r.Attempt == 2);

@@ -57,4 +57,46 @@ public sealed class OccurrenceAuditTests
         Assert.Equal([OccurrenceFate.InProgress, OccurrenceFate.SkippedByJob], result.Occurrences.Select(o => o.Fate));
         Assert.Empty(result.Defects);
     }
+
+    [Fact]
+    public void Audit_LastAttemptLostWithItsHost_IsLostWithHost_NotAFailureAndNoDefect()
+    {
+        // Arrange: 10:00 lost three times (re-runs stop at their limit); 10:01 lost, then failed by the job
+        var ledger = new[]
+        {
+            new LedgerFact(At("2026-05-01T10:00:00Z"), 1, RunStatus.Lost),
+            new LedgerFact(At("2026-05-01T10:00:00Z"), 2, RunStatus.Lost),
+            new LedgerFact(At("2026-05-01T10:00:00Z"), 3, RunStatus.Lost),
+            new LedgerFact(At("2026-05-01T10:01:00Z"), 1, RunStatus.Lost),
+            new LedgerFact(At("2026-05-01T10:01:00Z"), 2, RunStatus.Failed),
+        };
+
+        // Act
+        var result = OccurrenceAudit.Audit(EveryMinute, At("2026-05-01T10:00:00Z"), At("2026-05-01T10:01:00Z"), ledger);
+
+        // Assert
+        Assert.Equal([OccurrenceFate.LostWithHost, OccurrenceFate.FailedAfterRetries], result.Occurrences.Select(o => o.Fate));
+        Assert.Equal(3, result.Occurrences[0].Attempts);
+        Assert.Empty(result.Defects);
+    }
+
+    [Fact]
+    public void Audit_AgainstDueTimesTheCallerComputed_JudgesThoseAndCallsOtherRunsExtra()
+    {
+        // Arrange: the caller's own due times (every 30 s), whatever a timeline would say
+        var dues = new[] { At("2026-05-01T10:00:00Z"), At("2026-05-01T10:00:30Z"), At("2026-05-01T10:01:00Z") };
+        var ledger = new[]
+        {
+            new LedgerFact(At("2026-05-01T10:00:00Z"), 1, RunStatus.Succeeded),
+            new LedgerFact(At("2026-05-01T10:01:00Z"), 1, RunStatus.Succeeded),
+            new LedgerFact(At("2026-05-01T10:00:45Z"), 1, RunStatus.Succeeded),
+        };
+
+        // Act
+        var result = OccurrenceAudit.Audit(dues, At("2026-05-01T10:00:00Z"), At("2026-05-01T10:01:00Z"), ledger);
+
+        // Assert
+        Assert.Equal([OccurrenceFate.RanOnce, OccurrenceFate.Unaccounted, OccurrenceFate.RanOnce], result.Occurrences.Select(o => o.Fate));
+        Assert.Equal([At("2026-05-01T10:00:45Z")], result.ExtraRuns);
+    }
 }

@@ -26,9 +26,16 @@ public sealed class PlainDataGuardTests
     [Fact]
     public void EnsurePlainData_AcceptsPlainData()
     {
-        PlainDataGuard.EnsurePlainData(new ImportArgs());
-        PlainDataGuard.EnsurePlainData(new { path = "imports/a.csv", when = DateTimeOffset.UnixEpoch, ids = new[] { 1, 2 } });
-        PlainDataGuard.EnsurePlainData(null);
+        // Act
+        var errors = new object?[]
+        {
+            new ImportArgs(),
+            new { path = "imports/a.csv", when = DateTimeOffset.UnixEpoch, ids = new[] { 1, 2 }, nested = new Dictionary<string, object> { ["n"] = 1 } },
+            null,
+        }.Select(args => Record.Exception(() => PlainDataGuard.EnsurePlainData(args)));
+
+        // Assert
+        Assert.All(errors, Assert.Null);
     }
 
     [Fact]

@@ -198,7 +198,7 @@ public sealed class DuePlannerTests
         var plan = Planner(definition, "i2").Plan(claimed, At("2026-05-01T10:01:31Z"));
 
         // Assert
-        var lost = Assert.Single(plan.Abandoned);
+        var lost = Assert.Single(plan.Expired);
         Assert.Equal("i1", lost.Instance);
         var rerun = Assert.Single(plan.Claims);
         Assert.Equal((At("2026-05-01T10:00:00Z"), 2, ClaimReason.LeaseExpired), (rerun.Due, rerun.Attempt, rerun.Reason));

@@ -144,4 +144,37 @@ public sealed class ScheduleValidatorTests
         Assert.StartsWith("Schedule nightly: no trigger", ex.Message);
         Assert.IsAssignableFrom<FormatException>(ex);
     }
+
+    [Fact]
+    public void TryValidate_RefusesTimeoutLongerThanTheAppAllows_NamingBothNumbersAndWhy()
+    {
+        // Arrange: the Function App's limit, as it publishes it
+        var context = Context with { MaxTimeout = TimeSpan.FromSeconds(535), MaxTimeoutReason = "host.json functionTimeout is 00:10:00" };
+        var columns = new Dictionary<string, object?> { ["Job"] = "heartbeat", ["Cron"] = "0 3 * * *", ["TimeoutSeconds"] = 3600 };
+
+        // Act
+        var valid = ScheduleValidator.TryValidate(new ScheduleKey("default", "long"), columns, context, out _, out var errors);
+        var fits = ScheduleValidator.TryValidate(new ScheduleKey("default", "short"), new Dictionary<string, object?>(columns) { ["TimeoutSeconds"] = 535 }, context, out _, out _);
+
+        // Assert
+        Assert.False(valid);
+        var error = Assert.Single(errors);
+        Assert.Contains("TimeoutSeconds 3600", error);
+        Assert.Contains("host.json functionTimeout is 00:10:00", error);
+        Assert.Contains("at most 535", error);
+        Assert.True(fits);
+    }
+
+    [Fact]
+    public void Validate_WithoutTimeoutSeconds_TakesTheAppsLimit_WhenItIsShorterThanTheDefault()
+    {
+        // Arrange
+        var context = Context with { MaxTimeout = TimeSpan.FromSeconds(505), MaxTimeoutReason = "host.json functionTimeout is 00:10:00" };
+
+        // Act
+        var definition = ScheduleValidator.Validate(new ScheduleKey("default", "plain"), new Dictionary<string, object?> { ["Job"] = "heartbeat", ["Cron"] = "0 3 * * *" }, context);
+
+        // Assert
+        Assert.Equal(TimeSpan.FromSeconds(505), definition.Policies.Timeout);
+    }
 }

@@ -45,6 +45,7 @@ public sealed class AppHarness : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddSchedulerApp(configuration);
         services.AddTransient<SchedulerTick>().AddTransient<RunOccurrence>().AddTransient<RecordPoisonOccurrence>();
+        services.AddSingleton<Microsoft.Extensions.Hosting.IHostApplicationLifetime, Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>().AddSingleton<WorkerShutdown>();
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
         await provider.GetRequiredService<SchedulerInitializer>().InitializeAsync();
         return new AppHarness(provider, prefix);

@@ -28,9 +28,15 @@ public sealed partial class HostProcess : IAsyncDisposable
     public long MaxTickMilliseconds { get; private set; }
     public int OutageLines { get; private set; }
     public int RecoveredLines { get; private set; }
+
+    /// <summary>Queue deliveries that found their occurrence already started (or settled) and ran nothing.</summary>
+    public int IgnoredDeliveries { get; private set; }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>When the host logged that it started ticking (its cold start ends), or null.</summary>
+    public DateTimeOffset? ReadyAt { get; private set; }
 
     public string Tail
     {
@@ -72,15 +78,18 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGINT (Ctrl+C); true if the host stopped within <paramref name="grace"/>.</summary>
-    public async Task<bool> InterruptAsync(TimeSpan grace)
+    /// <summary>
+    /// SIGTERM, the way Azure, containers and systemd stop a process (a host started from a script's background job
+    /// inherits SIGINT ignored, so Ctrl+C is no test of the host); true if it stopped within <paramref name="grace"/>.
+    /// </summary>
+    public async Task<bool> StopAsync(TimeSpan grace)
     {
         if (_process.HasExited)
         {
             return true;
         }
 
-        await ProcessSignals.SendAsync(_process, "INT");
+        await ProcessSignals.SendAsync(_process, "TERM");
         using var timeout = new CancellationTokenSource(grace);
         try
         {
@@ -119,6 +128,11 @@ public sealed partial class HostProcess : IAsyncDisposable
                 _tail.Dequeue();
             }
 
+            if (ReadyAt is null && line.Contains("Standalone scheduler started", StringComparison.Ordinal))
+            {
+                ReadyAt = DateTimeOffset.UtcNow;
+            }
+
             if (TickLine().Match(line) is { Success: true } tick)
             {
                 Ticks++;
@@ -131,6 +145,10 @@ public sealed partial class HostProcess : IAsyncDisposable
             else if (line.Contains("Storage answers again", StringComparison.Ordinal))
             {
                 RecoveredLines++;
+            }
+            else if (line.Contains("is not waiting to start", StringComparison.Ordinal))
+            {
+                IgnoredDeliveries++;
             }
         }
     }

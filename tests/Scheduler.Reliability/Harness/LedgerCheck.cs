@@ -15,13 +15,16 @@ public static class LedgerCheck
 {
     /// <param name="probes">Probe schedules: their probe rows are compared with the ledger.</param>
     /// <param name="only">Audit only these schedules (default: every valid, enabled schedule).</param>
-    public static async Task AuditAsync(Rig rig, ScenarioReport report, DateTimeOffset from, DateTimeOffset settledBefore, ISet<ScheduleKey>? probes = null, ISet<ScheduleKey>? only = null)
+    /// <param name="starts">Filled with each first attempt's due time and start, for lateness figures.</param>
+    public static async Task AuditAsync(
+        Rig rig, ScenarioReport report, DateTimeOffset from, DateTimeOffset settledBefore, ISet<ScheduleKey>? probes = null, ISet<ScheduleKey>? only = null,
+        List<(DateTimeOffset Due, DateTimeOffset Started)>? starts = null)
     {
         var latencies = new List<double>();
         var executions = 0;
         var reruns = 0;
         var replays = 0;
-        foreach (var audit in (await rig.Audit.AuditAsync(from, settledBefore, settledBefore)).Where(a => only is null || only.Contains(a.Key)))
+        foreach (var audit in await AuditsAsync(rig, from, settledBefore, only))
         {
             foreach (var occurrence in audit.Result.Occurrences)
             {
@@ -32,9 +35,15 @@ public static class LedgerCheck
                 }
             }
 
+            foreach (var extra in audit.Result.ExtraRuns)
+            {
+                report.Problems.Add($"{audit.Key} ran at {extra:O}, which is no occurrence of its schedule");
+            }
+
             var ledger = await rig.States.ReadRunsAsync(audit.Key);
-            latencies.AddRange(ledger.Where(r => r.Attempt == 1 && r.StartedAt is not null && r.Due >= audit.From && r.Due <= audit.To)
-                .Select(r => (r.StartedAt!.Value - r.Due).TotalMilliseconds));
+            var firsts = ledger.Where(r => r.Attempt == 1 && r.StartedAt is not null && r.Due >= audit.From && r.Due <= audit.To).ToList();
+            latencies.AddRange(firsts.Select(r => (r.StartedAt!.Value - r.Due).TotalMilliseconds));
+            starts?.AddRange(firsts.Select(r => (r.Due, r.StartedAt!.Value)));
             if (probes?.Contains(audit.Key) == true)
             {
                 var probe = await ProbeAsync(rig, audit.Key, audit.From, audit.To);
@@ -51,6 +60,7 @@ public static class LedgerCheck
             report.Figure("re-runs (attempt > 1)", $"{reruns}");
             report.Figure("effects found already done (crash between effect and record)", $"{replays}");
             report.Figure("timed out with the effect already written", $"{report.TimedOutAfterEffect}");
+            report.Figure("lost with their host after the effect (ledger: LostWithHost, outcome unknown)", $"{report.LostAfterEffect}");
         }
 
         if (latencies.Count > 0)
@@ -58,6 +68,25 @@ public static class LedgerCheck
             latencies.Sort();
             report.Figure("due-to-start p50 / p99 / max", $"{Percentile(latencies, 0.50):F0} / {Percentile(latencies, 0.99):F0} / {latencies[^1]:F0} ms");
         }
+    }
+
+    /// <summary>
+    /// Schedules the harness made (it knows their specs) are judged by its own due times; everything else (fuzzed
+    /// entries, poisons) by the product's audit, which starts a window at the schedule's last edit.
+    /// </summary>
+    private static async Task<IReadOnlyList<(ScheduleKey Key, DateTimeOffset From, DateTimeOffset To, AuditResult Result)>> AuditsAsync(
+        Rig rig, DateTimeOffset from, DateTimeOffset settledBefore, ISet<ScheduleKey>? only)
+    {
+        var audits = (await rig.Audit.AuditAsync(from, settledBefore, settledBefore))
+            .Where(a => !rig.Specs.ContainsKey(a.Key) && (only is null || only.Contains(a.Key)))
+            .Select(a => (a.Key, a.From, a.To, a.Result)).ToList();
+        foreach (var (key, spec) in rig.Specs.Where(s => only is null || only.Contains(s.Key)))
+        {
+            var facts = (await rig.States.ReadRunsAsync(key)).Select(r => new LedgerFact(r.Due, r.Attempt, r.Status, r.LastDue));
+            audits.Add((key, from, settledBefore, OccurrenceAudit.Audit(IndependentDues.Between(spec, from, settledBefore), from, settledBefore, facts)));
+        }
+
+        return audits;
     }
 
     private static void CompareWithLedger(ScenarioReport report, ScheduleKey key, AuditResult audit, IReadOnlyList<LedgerEntry> ledger, ProbeRowsRead probe)
@@ -87,6 +116,11 @@ public static class LedgerCheck
                 // Cancelled by its timeout while its last write was already on the wire: the ledger rightly says
                 // TimedOut, the effect landed once. The ambiguity every timeout has; the idempotency key keeps a retry safe.
                 report.TimedOutAfterEffect++;
+            }
+            else if (effect && occurrence.Fate == OccurrenceFate.LostWithHost)
+            {
+                // Its last attempt died with its host after the effect: the ledger rightly says the outcome is unknown.
+                report.LostAfterEffect++;
             }
             else if (effect && occurrence.Fate is not (OccurrenceFate.RanOnce or OccurrenceFate.InProgress))
             {

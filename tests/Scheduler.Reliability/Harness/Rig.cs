@@ -6,6 +6,7 @@ using Scheduler.Azure.Development;
 using Scheduler.Azure.Hosting;
 using Scheduler.Azure.Storage;
 using Scheduler.Reliability.Jobs;
+using Scheduler.Schedules;
 
 namespace Scheduler.Reliability.Harness;
 
@@ -27,11 +28,17 @@ public sealed class Rig : IAsyncDisposable
     {
         _repositoryRoot = repositoryRoot;
         _location = location;
-        _ports = [AzuriteProcess.FreePort(), AzuriteProcess.FreePort(), AzuriteProcess.FreePort()];
+        _ports = AzuriteProcess.FreePorts(3);
         LogDirectory = logDirectory;
     }
 
+    /// <summary>The input containers the rig and its hosts allow, set explicitly so both validate alike.</summary>
+    public const string InputContainers = "imports";
+
     public string Prefix { get; } = "rel" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>Schedules the scenario made through the harness, by key: judged by <see cref="IndependentDues"/>.</summary>
+    public Dictionary<ScheduleKey, ScheduleSpec> Specs { get; } = [];
     public string LogDirectory { get; }
     public string ConnectionString => _azurite?.ConnectionString ?? throw new InvalidOperationException("Azurite is not running");
     public IReadOnlyList<HostProcess> Hosts => _hosts;
@@ -54,6 +61,7 @@ public sealed class Rig : IAsyncDisposable
         await rig.StartStorageAsync();
         var options = new SchedulerOptions { InstanceId = "harness" };
         options.Tables.Prefix = rig.Prefix;
+        options.Inputs.AllowedContainers.Add(InputContainers);
         var services = new ServiceCollection();
         services.AddScheduler(() => StorageConnection.FromConnectionString(rig.ConnectionString), options).AddReliabilityJobs();
         rig._services = services.BuildServiceProvider();
@@ -75,6 +83,7 @@ public sealed class Rig : IAsyncDisposable
             ["Scheduler__LeaseMargin"] = "00:00:02",
             ["Scheduler__AbandonGrace"] = "00:00:02",
             ["Scheduler__LedgerRetention"] = "1000000",
+            ["Scheduler__Inputs__AllowedContainers"] = InputContainers,
             ["DOTNET_gcServer"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
@@ -100,12 +109,48 @@ public sealed class Rig : IAsyncDisposable
     public async Task StartStorageAsync() =>
         _azurite = await AzuriteProcess.StartAsync(_repositoryRoot, _location, _ports[0], _ports[1], _ports[2]);
 
-    /// <summary>Stops every host that still runs with Ctrl+C; true if all stopped within the grace.</summary>
+    /// <summary>Stops every host that still runs with SIGTERM; true if all stopped within the grace.</summary>
     public async Task<bool> StopHostsAsync()
     {
-        var stopped = await Task.WhenAll(_hosts.Select(h => h.InterruptAsync(TimeSpan.FromSeconds(30))));
+        var stopped = await Task.WhenAll(_hosts.Select(h => h.StopAsync(TimeSpan.FromSeconds(30))));
         return stopped.All(s => s);
     }
+
+    /// <summary>
+    /// Waits until every one of <paramref name="keys"/> has decided each occurrence due by <paramref name="settledBefore"/>
+    /// (none still next, waiting or in flight), at most <paramref name="limit"/>; returns how long that took, or null if
+    /// it did not happen. Auditing earlier would report occurrences still waiting to run as lost.
+    /// </summary>
+    public async Task<TimeSpan?> WaitForCatchUpAsync(IEnumerable<ScheduleKey> keys, DateTimeOffset settledBefore, TimeSpan limit)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var waiting = keys.ToList();
+        while (watch.Elapsed < limit)
+        {
+            var behind = new List<ScheduleKey>();
+            foreach (var key in waiting)
+            {
+                if (await States.GetAsync(key) is { } current && IsBehind(current.State, settledBefore))
+                {
+                    behind.Add(key);
+                }
+            }
+
+            if (behind.Count == 0)
+            {
+                return watch.Elapsed;
+            }
+
+            waiting = behind;
+            await Task.Delay(500);
+        }
+
+        return null;
+    }
+
+    private static bool IsBehind(Scheduler.Planning.ScheduleState state, DateTimeOffset settledBefore) =>
+        state.Status == Scheduler.Planning.ScheduleStatus.Active
+        && (state.NextDue <= settledBefore || state.InFlight.Any(r => r.Due <= settledBefore && !r.Abandoned) || state.Pending.Any(p => p.Due <= settledBefore));
 
     public long MaxTickMilliseconds => _hosts.Count == 0 ? 0 : _hosts.Max(h => h.MaxTickMilliseconds);
 

@@ -17,6 +17,7 @@ public sealed class ScenarioReport(string name)
     public int DuplicateExecutions { get; set; }
     public int Schedules { get; set; }
     public int TimedOutAfterEffect { get; set; }
+    public int LostAfterEffect { get; set; }
     public int Kills { get; set; }
     public int Outages { get; set; }
     public int Fuzzed { get; set; }

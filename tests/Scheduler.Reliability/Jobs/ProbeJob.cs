@@ -15,6 +15,9 @@ public sealed class ProbeJob(TableServiceClient tables) : IJob
         public string Table { get; set; } = "Probe";
         public int FailAttempts { get; set; }
         public int WorkMilliseconds { get; set; }
+
+        /// <summary>Which version of its definition the run was started from (the edits scenario bumps it).</summary>
+        public int Version { get; set; }
     }
 
     public async Task RunAsync(JobContext context, CancellationToken cancellationToken)
@@ -26,6 +29,7 @@ public sealed class ProbeJob(TableServiceClient tables) : IJob
         {
             ["Process"] = Environment.ProcessId,
             ["StartedAt"] = DateTimeOffset.UtcNow,
+            ["Version"] = settings.Version,
         }, cancellationToken);
 
         if (context.Attempt <= settings.FailAttempts)

@@ -28,12 +28,13 @@ public static class ConcurrencyScenario
         progress.WriteLine($"  {size.ConcurrentHosts} hosts running for {size.ConcurrencyRun.TotalSeconds:F0} s");
         await Task.Delay(size.ConcurrencyRun);
         var settledBefore = DateTimeOffset.UtcNow.AddSeconds(-6);
+        report.Require(await rig.WaitForCatchUpAsync(probes, settledBefore, TimeSpan.FromSeconds(60)) is not null, "the hosts had not worked off the occurrences due before the window's end 60 s later");
         foreach (var host in rig.Hosts)
         {
             report.Require(!host.HasExited, $"{host.Name} exited: {rig.Describe(host)}");
         }
 
-        report.Require(await rig.StopHostsAsync(), "a host did not stop on Ctrl+C");
+        report.Require(await rig.StopHostsAsync(), "a host did not stop on SIGTERM");
         report.MaxTickMilliseconds = rig.MaxTickMilliseconds;
         await LedgerCheck.AuditAsync(rig, report, from, settledBefore, probes);
 

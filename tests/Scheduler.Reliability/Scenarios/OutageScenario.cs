@@ -42,8 +42,9 @@ public static class OutageScenario
 
         await Task.Delay(TimeSpan.FromSeconds(25));
         var settledBefore = DateTimeOffset.UtcNow.AddSeconds(-8);
+        report.Require(await rig.WaitForCatchUpAsync(probes, settledBefore, TimeSpan.FromSeconds(60)) is not null, "the host had not worked off the occurrences due before the window's end 60 s later");
         report.Require(!host.HasExited, $"{host.Name} exited: {rig.Describe(host)}");
-        report.Require(await rig.StopHostsAsync(), "the host did not stop on Ctrl+C");
+        report.Require(await rig.StopHostsAsync(), "the host did not stop on SIGTERM");
         report.Require(host.OutageLines > 0, "the host never logged the outage");
         report.Require(host.RecoveredLines >= size.Outages, $"the host logged recovery {host.RecoveredLines} times for {size.Outages} outages");
         report.MaxTickMilliseconds = rig.MaxTickMilliseconds;

@@ -46,8 +46,9 @@ public static class PoisonScenario
         progress.WriteLine($"  {poisons.Length} poison beside {good.Count} good schedules for {size.PoisonRun.TotalSeconds:F0} s");
         await Task.Delay(size.PoisonRun);
         var settledBefore = DateTimeOffset.UtcNow.AddSeconds(-12);
+        report.Require(await rig.WaitForCatchUpAsync(good, settledBefore, TimeSpan.FromSeconds(60)) is not null, "the host had not worked off the good schedules' occurrences due before the window's end 60 s later");
         report.Require(!host.HasExited, $"{host.Name} exited: {rig.Describe(host)}");
-        report.Require(await rig.StopHostsAsync(), "the host did not stop on Ctrl+C");
+        report.Require(await rig.StopHostsAsync(), "the host did not stop on SIGTERM");
         report.MaxTickMilliseconds = rig.MaxTickMilliseconds;
 
         await LedgerCheck.AuditAsync(rig, report, from, settledBefore, good, only: good);

@@ -30,7 +30,9 @@ public static class ProbeSchedules
         for (var i = 0; i < count; i++)
         {
             var key = new ScheduleKey(group, $"probe-{i:D4}");
-            await rig.Admin.AddOrUpdateAsync(key, spec(i));
+            var made = spec(i);
+            await rig.Admin.AddOrUpdateAsync(key, made);
+            rig.Specs[key] = made;
             keys.Add(key);
         }
 

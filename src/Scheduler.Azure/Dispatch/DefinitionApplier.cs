@@ -1,0 +1,95 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using Scheduler.Azure.Hosting;
+using Scheduler.Azure.Storage;
+using Scheduler.Planning;
+using Scheduler.Schedules;
+
+namespace Scheduler.Azure.Dispatch;
+
+/// <summary>
+/// Applies one definition change to its schedule's state: validates, re-plans and writes the state with its edit
+/// history row (and the index entry the state needs) in one conditional commit. A 409 or 412 (another instance
+/// applied it, or a run changed the state) throws, so the caller re-reads and retries.
+/// </summary>
+public sealed class DefinitionApplier(
+    StateStore states,
+    DueIndex index,
+    JobCatalog catalog,
+    DefinitionResolver resolver,
+    SchedulerOptions options,
+    TimeProvider clock,
+    ILogger<DefinitionApplier> logger)
+{
+    /// <summary>True when the state changed; false when it already reflects the entry.</summary>
+    public async ValueTask<bool> ApplyAsync(ScheduleKey key, TableEntity entity, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var current = await states.GetAsync(key, cancellationToken);
+        var etag = entity.ETag.ToString();
+        var columns = DefinitionStore.ColumnsOf(entity);
+        var snapshot = ColumnSnapshot.Serialize(columns);
+        var valid = ScheduleValidator.TryValidate(key, columns, catalog.Validation, out var definition, out var errors);
+        if (current?.State.DefinitionETag == etag && (current.State.Status != ScheduleStatus.Invalid || !valid))
+        {
+            return false;
+        }
+
+        var changedAt = entity.Timestamp is { } ts && ts < now ? ts : now;
+        var state = valid
+            ? DefinitionChange.Apply(current?.State, definition!, etag, snapshot, changedAt)
+            : DefinitionChange.ApplyInvalid(current?.State, errors, etag, snapshot);
+        var wakeAt = definition is not null ? resolver.PlannerFor(definition).WakeAt(state) : DuePlanner.LeaseWakeAt(state);
+        var change = current is null ? "Added" : current.State.Status == ScheduleStatus.Deleted ? "Re-added" : "Edited";
+        var edit = new EditEntry(change, now, current?.State.Definition, snapshot, state.Status.ToString(), state.Error);
+
+        // Index first: a crash after this leaves a harmless extra entry, never a schedule without one.
+        if (wakeAt is { } wake)
+        {
+            await index.UpsertAsync(wake, key, cancellationToken);
+        }
+
+        // A 409 or 412 (another instance applied this edit, or a run changed the state) throws: the caller re-reads and retries.
+        await states.CommitEditAsync(key, current, state, wakeAt, definition?.Job ?? columns.GetValueOrDefault(ScheduleColumns.Job) as string, edit, options.InstanceId, cancellationToken);
+
+        if (current?.WakeAt is { } old && old != wakeAt)
+        {
+            await index.DeleteAsync(old, key, cancellationToken); // succeeds when a dispatcher already moved it
+        }
+
+        if (state.Status == ScheduleStatus.Invalid)
+        {
+            logger.LogWarning("Schedule {ScheduleId} is invalid: {Error}", key.ToString(), state.Error);
+        }
+        else
+        {
+            logger.LogInformation("Schedule {ScheduleId} {Change}: {Status}, next due {NextDue}", key.ToString(), change, state.Status, state.NextDue);
+        }
+
+        return true;
+    }
+
+    /// <summary>The entry is gone: the state is marked Deleted (its ledger is kept). False when it already is.</summary>
+    public async ValueTask<bool> ApplyDeletedAsync(ScheduleKey key, CancellationToken cancellationToken)
+    {
+        var current = await states.GetAsync(key, cancellationToken);
+        if (current is null || current.State.Status == ScheduleStatus.Deleted)
+        {
+            return false;
+        }
+
+        var now = clock.GetUtcNow();
+        var state = DefinitionChange.ApplyDeleted(current.State);
+        var wakeAt = DuePlanner.LeaseWakeAt(state);
+        await states.CommitEditAsync(key, current, state, wakeAt, current.Job, new EditEntry("Deleted", now, current.State.Definition, null, state.Status.ToString(), null), options.InstanceId, cancellationToken);
+
+        if (current.WakeAt is { } old && old != wakeAt)
+        {
+            await index.DeleteAsync(old, key, cancellationToken); // succeeds when a dispatcher already moved it
+        }
+
+        logger.LogInformation("Schedule {ScheduleId} was removed from the Schedules table; its ledger is kept", key.ToString());
+        return true;
+    }
+
+}

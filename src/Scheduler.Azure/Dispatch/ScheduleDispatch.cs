@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using Scheduler.Azure.Hosting;
+using Scheduler.Azure.Storage;
+using Scheduler.Planning;
+using Scheduler.Runs;
+using Scheduler.Schedules;
+using Scheduler.Triggers;
+
+namespace Scheduler.Azure.Dispatch;
+
+/// <summary>
+/// One due schedule within a tick: read its state, plan, claim (conditional on the state's ETag: a 412 means another
+/// instance has it), move its index entry, run the claims inline or queue them, record each outcome, and plan again
+/// while work is due. Storage work happens in one of the process's <see cref="DispatchLanes"/>; running jobs hold none.
+/// </summary>
+public sealed class ScheduleDispatch(
+    DueIndex index,
+    StateStore states,
+    DefinitionResolver resolver,
+    JobRunner runner,
+    RunCompletion completion,
+    OccurrenceQueue queue,
+    DispatchLanes lanes,
+    SchedulerOptions options,
+    TimeProvider clock,
+    ILogger<ScheduleDispatch> logger)
+{
+    private readonly ConcurrentDictionary<string, int> _completionsSincePrune = new(StringComparer.Ordinal);
+
+    /// <param name="entries">The schedule's due index entries, earliest first.</param>
+    /// <param name="startingRuns">Called as runs start: the tick stops holding the schedule from its other ticks.</param>
+    public async Task ProcessAsync(List<DueEntry> entries, DateTimeOffset tickStart, TickCounters counters, Action startingRuns, CancellationToken cancellationToken)
+    {
+        var key = entries[0].Key;
+        var lane = await lanes.EnterAsync(cancellationToken);
+        try
+        {
+            var current = await states.GetAsync(key, cancellationToken);
+            if (current is null)
+            {
+                await MoveIndexAsync(entries, entries[0].WakeAt, null, key);
+                return;
+            }
+
+            if (!resolver.TryResolve(key, current.State, out var definition, out var errors))
+            {
+                if (await HoldUnresolvableAsync(current, errors, counters, cancellationToken) is { } held)
+                {
+                    await MoveIndexAsync(entries, entries[0].WakeAt, held.WakeAt, key);
+                }
+
+                return;
+            }
+
+            var planner = resolver.PlannerFor(definition!);
+            var indexed = entries[0].WakeAt;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var now = clock.GetUtcNow();
+                var budget = options.Dispatch == DispatchMode.Queue ? int.MaxValue : lanes.RunBudget;
+                if (budget == 0)
+                {
+                    break; // this process runs all it may: the entry stays due for a later tick
+                }
+
+                Plan plan;
+                try
+                {
+                    plan = planner.Plan(current.State, now, tickStart, budget);
+                }
+                catch (NonAdvancingTriggerException ex)
+                {
+                    if (await HoldUnresolvableAsync(current, [ex.Message], counters, cancellationToken) is { } held)
+                    {
+                        await MoveIndexAsync(entries, indexed, held.WakeAt, key);
+                    }
+
+                    return;
+                }
+
+                if (!plan.ChangesSomething(current.State))
+                {
+                    break;
+                }
+
+                try
+                {
+                    current = await states.CommitPlanAsync(current, plan, planner.WakeAt(plan.State), options.InstanceId, now, cancellationToken);
+                }
+                catch (TableTransactionFailedException ex) when (ex.Status == 412)
+                {
+                    counters.Conflict(); // another instance claimed it first; it moves the index entry
+                    return;
+                }
+
+                counters.Claimed(plan.Claims.Count);
+                counters.Skipped(plan.Notes.Where(n => n.Status == RunStatus.Skipped).Sum(n => n.Count));
+                counters.Missed(plan.Notes.Where(n => n.Status == RunStatus.Missed).Sum(n => n.Count));
+                if (plan.Claims.Count == 0)
+                {
+                    continue;
+                }
+
+                if (options.Dispatch == DispatchMode.Queue)
+                {
+                    // Scale-out: RunOccurrence runs them on whichever instance takes the message. A lost message is
+                    // covered by the lease: the occurrence is claimed again when it expires.
+                    await queue.EnqueueAsync(key, plan.Claims, cancellationToken);
+                    break;
+                }
+
+                // Move the entry before the runs while it is due: left there, every other tick of this process would
+                // read this state again while the runs last. In the steady state this is the move the end makes anyway.
+                if (current.WakeAt is { } wake && wake != indexed && indexed <= now)
+                {
+                    await index.MoveAsync(indexed, wake, key, CancellationToken.None);
+                    indexed = wake;
+                }
+
+                lanes.RunsStarted(plan.Claims.Count);
+                startingRuns();
+                lane.Dispose();
+                current = await RunAndRecordAsync(current, definition!, planner, plan.Claims, counters, cancellationToken);
+                lane = await lanes.EnterAsync(CancellationToken.None);
+                await PruneIfDueAsync(key, plan.Claims.Count);
+            }
+
+            await MoveIndexAsync(entries, indexed, planner.WakeAt(current.State), key);
+        }
+        finally
+        {
+            lane.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Runs the claims concurrently and records each outcome as soon as its run finishes (one at a time, as they share
+    /// the state row; each in a lane). A record that fails is reported and left to the run's lease; the others are still recorded.
+    /// </summary>
+    private async Task<LoadedState> RunAndRecordAsync(
+        LoadedState current, ScheduleDefinition definition, DuePlanner planner, IReadOnlyList<ClaimedRun> claims, TickCounters counters, CancellationToken cancellationToken)
+    {
+        using var recording = new SemaphoreSlim(1, 1);
+        await Task.WhenAll(claims.Select(async claim =>
+        {
+            RunResult result;
+            try
+            {
+                result = await runner.RunAsync(definition, claim, cancellationToken);
+            }
+            finally
+            {
+                lanes.RunEnded();
+            }
+
+            counters.Finished(result.Outcome.Status);
+            await recording.WaitAsync(CancellationToken.None);
+            try
+            {
+                using var _ = await lanes.EnterAsync(CancellationToken.None);
+                current = await completion.RecordAsync(current, definition, planner, claim, result);
+            }
+            catch (Exception ex)
+            {
+                counters.Error($"{definition.Key}: recording the run due {claim.Due:O} failed: {ex.GetType().Name}: {ex.Message}");
+                logger.LogError(ex, "Recording {ScheduleId} due {Due:O} attempt {Attempt} failed; its lease settles it", definition.Key.ToString(), claim.Due, claim.Attempt);
+            }
+            finally
+            {
+                recording.Release();
+            }
+        }));
+        return current;
+    }
+
+    /// <summary>A state whose stored definition no longer validates here (say, its job was unregistered by a deploy): mark it invalid, record lost leases, start nothing.</summary>
+    private async Task<LoadedState?> HoldUnresolvableAsync(LoadedState current, IReadOnlyList<string> errors, TickCounters counters, CancellationToken cancellationToken)
+    {
+        var state = current.State.Status is ScheduleStatus.Active or ScheduleStatus.Finished or ScheduleStatus.Paused
+            ? DefinitionChange.ApplyInvalid(current.State, errors, current.State.DefinitionETag ?? "", current.State.Definition ?? "{}")
+            : current.State;
+        var plan = DuePlanner.ExpireLeasesOnly(state, clock.GetUtcNow());
+        if (!plan.ChangesSomething(current.State))
+        {
+            return current with { WakeAt = DuePlanner.LeaseWakeAt(current.State) };
+        }
+
+        try
+        {
+            return await states.CommitPlanAsync(current, plan, DuePlanner.LeaseWakeAt(plan.State), options.InstanceId, clock.GetUtcNow(), cancellationToken);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 412)
+        {
+            counters.Conflict();
+            return null;
+        }
+    }
+
+    /// <summary>Moves the entry this tick holds (at <paramref name="indexed"/>) to <paramref name="wakeAt"/> and drops the schedule's stale entries.</summary>
+    private async Task MoveIndexAsync(List<DueEntry> entries, DateTimeOffset indexed, DateTimeOffset? wakeAt, ScheduleKey key)
+    {
+        await index.MoveAsync(indexed, wakeAt, key, CancellationToken.None);
+        foreach (var stale in entries.Skip(1).Where(e => e.WakeAt != wakeAt && e.WakeAt != indexed))
+        {
+            await index.MoveAsync(stale.WakeAt, null, key, CancellationToken.None);
+        }
+    }
+
+    private async Task PruneIfDueAsync(ScheduleKey key, int completions)
+    {
+        var every = Math.Max(10, options.LedgerRetention / 4);
+        if (_completionsSincePrune.AddOrUpdate(key.Value, completions, (_, n) => n + completions) < every)
+        {
+            return;
+        }
+
+        _completionsSincePrune[key.Value] = 0;
+        await states.PruneAsync(key, StateKeys.RunPrefix, options.LedgerRetention, CancellationToken.None);
+        await states.PruneAsync(key, StateKeys.EditPrefix, options.EditRetention, CancellationToken.None);
+    }
+}

@@ -1,0 +1,46 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Scheduler.Azure.Tests.Fixtures;
+
+/// <summary>
+/// Fault injection at the transport: once armed, right after the scheduler reads a state row it changes that row
+/// out of band (as a run's completion on another instance would), so the scheduler's conditional write meets a 412.
+/// </summary>
+public sealed class ConcurrentStateWrite(string connectionString) : HttpPipelinePolicy
+{
+    private int _armed;
+
+    public int Interferences { get; private set; }
+
+    public void ArmOnce() => Interlocked.Exchange(ref _armed, 1);
+
+    public void Install(IServiceCollection services) =>
+        services.AddSingleton(_ =>
+        {
+            var options = new TableClientOptions();
+            options.AddPolicy(this, HttpPipelinePosition.PerCall);
+            return new TableServiceClient(connectionString, options);
+        });
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+        ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        await ProcessNextAsync(message, pipeline);
+        var uri = Uri.UnescapeDataString(message.Request.Uri.ToUri().AbsolutePath);
+        if (message.Request.Method == RequestMethod.Get && uri.Contains("RowKey='state'", StringComparison.Ordinal)
+            && message.Response.Status == 200 && Interlocked.Exchange(ref _armed, 0) == 1)
+        {
+            var open = uri.IndexOf('(', StringComparison.Ordinal);
+            var table = new TableClient(connectionString, uri[(uri.LastIndexOf('/', open) + 1)..open]);
+            var partition = uri[(uri.IndexOf("PartitionKey='", StringComparison.Ordinal) + 14)..];
+            partition = partition[..partition.IndexOf('\'', StringComparison.Ordinal)];
+            await table.UpdateEntityAsync(new TableEntity(partition, "state") { ["TouchedBy"] = "another instance" }, global::Azure.ETag.All, TableUpdateMode.Merge);
+            Interferences++;
+        }
+    }
+}

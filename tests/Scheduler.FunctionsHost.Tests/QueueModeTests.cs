@@ -1,0 +1,88 @@
+using Azure.Data.Tables;
+using Scheduler.FunctionsHost.Tests.Fixtures;
+using Scheduler.Runs;
+using Scheduler.Schedules;
+
+namespace Scheduler.FunctionsHost.Tests;
+
+[Collection(HostTierCollection.Name)]
+[Trait("Category", "FunctionsHost")]
+public sealed class QueueModeTests(HostTierFixture tier)
+{
+    [SkippableFact]
+    public async Task TwoHosts_RunOccurrenceTakesTheQueuedOccurrences_BothRunSome_NoneTwice()
+    {
+        Skip.If(tier.SkipReason is not null, tier.SkipReason);
+
+        // Arrange
+        await using var app = await Deployment.CreateAsync(tier, dispatch: "Queue");
+        var hosts = new[] { await app.StartHostAsync("qa"), await app.StartHostAsync("qb") };
+        var from = DateTimeOffset.UtcNow;
+        var keys = Enumerable.Range(0, 12).Select(i => new ScheduleKey("default", $"queued-{i:D2}")).ToList();
+        foreach (var key in keys)
+        {
+            await app.Tables.Schedules.UpsertEntityAsync(new TableEntity(key.Group, key.Id)
+            {
+                ["Job"] = "heartbeat", ["Interval"] = "1s", ["Args"] = $"{{\"table\":\"{app.Prefix}beats\"}}",
+            });
+        }
+
+        // Act
+        var byInstance = new Dictionary<string, int>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && (byInstance.Count < 2 || byInstance.Values.Sum() < 60))
+        {
+            await Task.Delay(1000);
+            byInstance = await SucceededByInstanceAsync(app, keys);
+        }
+
+        var settled = DateTimeOffset.UtcNow.AddSeconds(-4);
+
+        // Assert
+        Assert.True(byInstance.Count == 2, $"runs by instance: {string.Join(", ", byInstance)}\n{hosts[0].Tail()}\n{hosts[1].Tail()}");
+        Assert.True(HostLog.Count(hosts.SelectMany(h => h.Lines), "Executed 'Functions.RunOccurrence' (Succeeded") >= 60);
+        var audits = await app.Audit.AuditAsync(from, settled, settled);
+        Assert.All(audits, a => Assert.Empty(a.Result.Defects));
+    }
+
+    [SkippableFact]
+    public async Task MalformedAndNotBase64Messages_EndInThePoisonQueue_AndAreLogged()
+    {
+        Skip.If(tier.SkipReason is not null, tier.SkipReason);
+
+        // Arrange
+        await using var app = await Deployment.CreateAsync(tier, dispatch: "Queue");
+        var host = await app.StartHostAsync("poison");
+        var messages = new[] { "{\"Schedule\": \"no-pipe\", \"Due\": 3", "this is not base64 !!@@##" };
+
+        // Act
+        foreach (var text in messages)
+        {
+            await app.Queue.Client.SendMessageAsync(text);
+        }
+
+        var logged = await host.WaitForLineAsync(l => l.Contains("this is not base64", StringComparison.Ordinal) && l.Contains("poison", StringComparison.OrdinalIgnoreCase), TimeSpan.FromSeconds(60))
+            && await host.WaitForLineAsync(l => l.Contains("no-pipe", StringComparison.Ordinal) && l.Contains("poison", StringComparison.OrdinalIgnoreCase), TimeSpan.FromSeconds(30));
+
+        // Assert: each was tried 5 times, moved to the poison queue, and RecordPoisonOccurrence said what it was
+        Assert.True(logged, host.Tail(80));
+        Assert.Equal(2, HostLog.Count(host.Lines, "A poison message is not an occurrence"));
+        Assert.True(HostLog.Count(host.Lines, "Executed 'Functions.RecordPoisonOccurrence' (Succeeded") >= 2, host.Tail(80));
+        Assert.Empty((await app.Queue.Client.PeekMessagesAsync(32)).Value);
+        Assert.Empty((await app.Queue.Poison.PeekMessagesAsync(32)).Value);
+    }
+
+    private static async Task<Dictionary<string, int>> SucceededByInstanceAsync(Deployment app, IEnumerable<ScheduleKey> keys)
+    {
+        var byInstance = new Dictionary<string, int>();
+        foreach (var key in keys)
+        {
+            foreach (var run in (await app.States.ReadRunsAsync(key)).Where(r => r.Status == RunStatus.Succeeded))
+            {
+                byInstance[run.Instance ?? "?"] = byInstance.GetValueOrDefault(run.Instance ?? "?") + 1;
+            }
+        }
+
+        return byInstance;
+    }
+}
