@@ -18,7 +18,10 @@ public sealed class ToolCommandTests(AzuriteFixture azurite)
         await cli.Schedules.UpsertEntityAsync(new TableEntity("default", "orphan") { ["Job"] = "retired-job", ["Cron"] = "0 9 * * *" });
         await cli.Schedules.UpsertEntityAsync(new TableEntity("default", "expired") { ["Job"] = "heartbeat", ["Cron"] = "0 9 * * *", ["EndAt"] = DateTimeOffset.UtcNow.AddDays(-1) });
         await cli.Schedules.UpsertEntityAsync(new TableEntity("default", "stuck") { ["Job"] = "heartbeat", ["Cron"] = "0 0 1 1 *" });
+        await cli.Schedules.UpsertEntityAsync(new TableEntity("default", "lost") { ["Job"] = "heartbeat", ["Cron"] = "0 0 1 1 *" });
         await cli.Dispatcher.TickAsync();
+        var lost = (await cli.States.GetAsync(new ScheduleKey("default", "lost")))!;
+        await cli.States.ReplaceAsync(lost, lost.State with { LastStatus = Scheduler.Runs.RunStatus.Lost, LastError = "the run of 2026-01-01T00:00:00Z was lost with its host 3 time(s)" }, lost.WakeAt, DateTimeOffset.UtcNow, default);
         var stuck = (await cli.States.GetAsync(new ScheduleKey("default", "stuck")))!;
         var lease = new InFlightRun(DateTimeOffset.UtcNow.AddMinutes(-20), 1, DateTimeOffset.UtcNow.AddMinutes(-5), "dead-instance", DateTimeOffset.UtcNow.AddMinutes(-20));
         await cli.States.ReplaceAsync(stuck, stuck.State with { InFlight = [lease] }, lease.LeaseUntil, DateTimeOffset.UtcNow, default);
@@ -31,7 +34,7 @@ public sealed class ToolCommandTests(AzuriteFixture azurite)
         Assert.Equal((1, 1), (human.Code, json.Code));
         var findings = System.Text.Json.JsonDocument.Parse(json.Out).RootElement.EnumerateArray()
             .Select(f => (f.GetProperty("id").GetString(), f.GetProperty("problem").GetString())).Order().ToList();
-        Assert.Equal([("expired", "never fires again"), ("orphan", "unknown job"), ("stuck", "stuck in flight"), ("typo", "invalid")], findings);
+        Assert.Equal([("expired", "never fires again"), ("lost", "lost with its host"), ("orphan", "unknown job"), ("stuck", "stuck in flight"), ("typo", "invalid")], findings);
         Assert.Contains("Cron \"0 */5 * *\" has 4 fields", human.Out);
         Assert.Contains("dead-instance", human.Out);
     }

@@ -13,6 +13,7 @@ namespace Scheduler.Azure.Dispatch;
 /// applied it, or a run changed the state) throws, so the caller re-reads and retries.
 /// </summary>
 public sealed class DefinitionApplier(
+    DefinitionStore definitions,
     StateStore states,
     DueIndex index,
     JobCatalog catalog,
@@ -26,6 +27,18 @@ public sealed class DefinitionApplier(
     {
         var now = clock.GetUtcNow();
         var current = await states.GetAsync(key, cancellationToken);
+        if (current is not null)
+        {
+            // The entry as it is now, not as a scan saw it a while ago: applying an older read could put back a version
+            // (or resurrect a deletion) that another instance has already replaced. Gone now: the next pass deletes.
+            if (await definitions.GetAsync(key, cancellationToken) is not { } fresh)
+            {
+                return false;
+            }
+
+            entity = fresh;
+        }
+
         var etag = entity.ETag.ToString();
         var columns = DefinitionStore.ColumnsOf(entity);
         var snapshot = ColumnSnapshot.Serialize(columns);

@@ -33,6 +33,7 @@ public sealed class Reconciler(
     private Dictionary<string, string?>? _applied;
     private DateTimeOffset _lastRun = DateTimeOffset.MinValue;
     private int _lastScanCount = int.MaxValue;
+    private volatile Dictionary<string, string>? _scanned;
 
     /// <summary>
     /// A pass that started this recently already read any edit committed before a tick that wants a fresh read. Under a
@@ -53,6 +54,27 @@ public sealed class Reconciler(
     /// pass) to be read before every precise tick and at every poll; larger tables are read at the tick cadence.
     /// </summary>
     public bool PollsEdits => _lastScanCount <= options.EditPollMaxSchedules;
+
+    /// <summary>
+    /// True when the latest scan saw the schedule's entry at another version than <paramref name="state"/> was planned
+    /// from, or saw it gone: the dispatcher applies that edit itself before it claims, rather than race this pass.
+    /// </summary>
+    public bool HasUnappliedEdit(ScheduleKey key, ScheduleState state) =>
+        _scanned is { } scanned && state.Status != ScheduleStatus.Deleted
+        && (scanned.TryGetValue(key.Value, out var etag) ? etag != state.DefinitionETag : state.DefinitionETag is not null);
+
+    /// <summary>Applies the edit (or deletion) of one entry now, as a pass would; conflicts are re-read and retried.</summary>
+    public async Task ApplyNowAsync(ScheduleKey key, CancellationToken cancellationToken)
+    {
+        if (await definitions.GetAsync(key, cancellationToken) is { } entity)
+        {
+            await retry.ExecuteAsync(ct => applier.ApplyAsync(key, entity, ct), cancellationToken);
+        }
+        else
+        {
+            await retry.ExecuteAsync(ct => applier.ApplyDeletedAsync(key, ct), cancellationToken);
+        }
+    }
 
     /// <summary>Reconciles when <see cref="SchedulerOptions.ReconcileInterval"/> has passed since the last time; returns how many entries changed.</summary>
     public async Task<ReconcilePass> ReconcileIfDueAsync(CancellationToken cancellationToken)
@@ -92,20 +114,22 @@ public sealed class Reconciler(
             _lastRun = clock.GetUtcNow();
             _errors.Clear();
             _applied ??= await PrimeAsync(cancellationToken);
-            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
             var edited = new HashSet<string>(StringComparer.Ordinal);
             await foreach (var entity in definitions.ScanKeysAsync(cancellationToken))
             {
                 var key = DefinitionStore.KeyOf(entity);
-                seen.Add(key.Value);
+                seen[key.Value] = entity.ETag.ToString();
                 if (!_applied.TryGetValue(key.Value, out var known) || known != entity.ETag.ToString())
                 {
                     edited.Add(key.Value);
                 }
             }
 
+            _scanned = seen;
+
             var changed = await ApplyEditedAsync(edited, cancellationToken);
-            foreach (var gone in _applied.Keys.Where(k => !seen.Contains(k)).ToList())
+            foreach (var gone in _applied.Keys.Where(k => !seen.ContainsKey(k)).ToList())
             {
                 try
                 {

@@ -19,6 +19,7 @@ public sealed class ScheduleDispatch(
     DueIndex index,
     StateStore states,
     DefinitionResolver resolver,
+    Reconciler reconciler,
     JobRunner runner,
     RunCompletion completion,
     OccurrenceQueue queue,
@@ -38,6 +39,14 @@ public sealed class ScheduleDispatch(
         try
         {
             var current = await states.GetAsync(key, cancellationToken);
+            if (current is not null && reconciler.HasUnappliedEdit(key, current.State))
+            {
+                // Seen by the last scan but not applied yet (its pass lost a race with this schedule's runs): apply it
+                // first, so this claim honours it.
+                await reconciler.ApplyNowAsync(key, cancellationToken);
+                current = await states.GetAsync(key, cancellationToken);
+            }
+
             if (current is null)
             {
                 await MoveIndexAsync(entries, entries[0].WakeAt, null, key);

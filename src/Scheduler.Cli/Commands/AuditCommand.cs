@@ -35,12 +35,12 @@ internal static class AuditCommand
             }
             else
             {
-                output.Table("audit", ["id", "expected", "ran once", "skipped by job", "missed", "skipped", "failed", "in progress", "duplicated", "unaccounted", "note"],
+                output.Table("audit", ["id", "expected", "ran once", "skipped by job", "missed", "skipped", "failed", "lost with host", "in progress", "duplicated", "unaccounted", "note"],
                     audits.Select(a => (IReadOnlyList<string?>)
                     [
                         ScheduleIds.Show(a.Key), $"{a.Result.Occurrences.Count}", $"{a.Result.Count(OccurrenceFate.RanOnce)}", $"{a.Result.Count(OccurrenceFate.SkippedByJob)}",
                         $"{a.Result.Count(OccurrenceFate.MissedByPolicy)}", $"{a.Result.Count(OccurrenceFate.SkippedByOverlap)}", $"{a.Result.Count(OccurrenceFate.FailedAfterRetries)}",
-                        $"{a.Result.Count(OccurrenceFate.InProgress)}", $"{a.Result.Count(OccurrenceFate.RanMoreThanOnce)}", $"{a.Result.Count(OccurrenceFate.Unaccounted)}", a.Note,
+                        $"{a.Result.Count(OccurrenceFate.LostWithHost)}", $"{a.Result.Count(OccurrenceFate.InProgress)}", $"{a.Result.Count(OccurrenceFate.RanMoreThanOnce)}", $"{a.Result.Count(OccurrenceFate.Unaccounted)}", a.Note,
                     ]));
                 foreach (var (key, defect) in defects)
                 {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Scheduler.Azure.Storage;
 using Scheduler.Planning;
+using Scheduler.Runs;
 using Scheduler.Schedules;
 using Scheduler.Triggers;
 
@@ -46,6 +47,11 @@ internal static class DoctorCommand
 
             foreach (var state in states.Values)
             {
+                if (state.State.LastStatus == RunStatus.Lost)
+                {
+                    findings.Add(new Finding(ScheduleIds.Show(state.Key), "lost with its host", state.State.LastError ?? "the last run died with its instance; its outcome is unknown"));
+                }
+
                 foreach (var stuck in state.State.InFlight.Where(r => r.LeaseUntil < now))
                 {
                     findings.Add(new Finding(ScheduleIds.Show(state.Key), "stuck in flight",

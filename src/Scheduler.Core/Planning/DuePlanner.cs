@@ -41,6 +41,7 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
         var inFlight = state.InFlight.ToList();
         var pending = state.Pending.ToList();
         var expired = TakeExpiredLeases(inFlight, pending, now);
+        state = LostForGood(state, expired, Math.Max(Policies.MaxAttempts, CrashAttempts));
         if (state.Status != ScheduleStatus.Active)
         {
             return expired.Count == 0
@@ -135,6 +136,20 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
 
         return wake;
     }
+
+    /// <summary>
+    /// An occurrence whose last allowed attempt died with its host: the state says so (LastStatus Lost), for
+    /// `scheduler doctor` and whoever reads the row, since nobody knows whether the job did its work.
+    /// </summary>
+    private static ScheduleState LostForGood(ScheduleState state, IReadOnlyList<InFlightRun> expired, int rerunBelow) =>
+        expired.Where(r => !r.Abandoned && r.Attempt >= rerunBelow).MaxBy(r => r.Due) is not { } lost
+            ? state
+            : state with
+            {
+                LastDue = state.LastDue is { } last && last > lost.Due ? last : lost.Due,
+                LastStatus = RunStatus.Lost,
+                LastError = $"the run of {lost.Due:O} was lost with its host {lost.Attempt} time(s) (last on {lost.Instance}); re-runs stop there and the outcome is unknown: check whether the job did its work",
+            };
 
     /// <summary>
     /// True when an occurrence firing at <paramref name="fire"/> can only wait for a place (every place is taken by a

@@ -70,4 +70,22 @@ public sealed class AbandonedRunTests
         Assert.Equal(DuePlanner.MaxPending, full.Pending.Count);
         Assert.Contains($"limit of {DuePlanner.MaxPending}", Assert.IsType<ArgumentException>(error).Message);
     }
+
+    [Fact]
+    public void Plan_LeaseExpiredOnTheLastAllowedAttempt_MarksTheStateLost_AndRunsItNoMore()
+    {
+        // Arrange: attempt 3 (the crash re-run limit) claimed by an instance that died
+        var definition = Definition(("Cron", "0 0 1 1 *"), ("TimeoutSeconds", 10));
+        var dead = new InFlightRun(Due, 3, At("2026-05-01T10:00:40Z"), "gone", At("2026-05-01T10:00:00Z"));
+        var state = Planned(definition, At("2026-05-01T09:59:30Z")) with { InFlight = [dead] };
+
+        // Act
+        var plan = Planner(definition).Plan(state, At("2026-05-01T10:01:00Z"));
+
+        // Assert
+        Assert.Single(plan.Expired);
+        Assert.Empty(plan.State.Pending);
+        Assert.Equal(RunStatus.Lost, plan.State.LastStatus);
+        Assert.Contains("lost with its host 3 time(s)", plan.State.LastError);
+    }
 }

@@ -77,11 +77,13 @@ public static class EditsUnderLoadScenario
     {
         var judged = 0;
         var stale = 0;
+        var seen = 0;
         foreach (var (key, versions) in history)
         {
             await foreach (var row in rig.Probe.QueryAsync<TableEntity>(e => e.PartitionKey == ProbeRows.Partition(key)))
             {
                 var (kind, due, _) = ProbeRows.Parse(row.RowKey);
+                seen += kind == ProbeRows.Execution ? 1 : 0;
                 if (kind != ProbeRows.Execution || due < versions[0].CommittedAt.AddSeconds(1)
                     || versions.Any(v => v.CommittedAt > due.AddSeconds(-1) && v.CommittedAt <= due))
                 {
@@ -100,6 +102,7 @@ public static class EditsUnderLoadScenario
             }
         }
 
+        report.Figure("probe executions seen (judged unless an edit fell in the second before their due time)", $"{seen}");
         return (judged, stale);
     }
 
