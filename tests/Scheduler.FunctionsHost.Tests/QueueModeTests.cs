@@ -67,7 +67,7 @@ public sealed class QueueModeTests(HostTierFixture tier)
         // Assert: each was tried 5 times, moved to the poison queue, and RecordPoisonOccurrence said what it was
         Assert.True(logged, host.Tail(80));
         Assert.Equal(2, HostLog.Count(host.Lines, "A poison message is not an occurrence"));
-        Assert.True(HostLog.Count(host.Lines, "Executed 'Functions.RecordPoisonOccurrence' (Succeeded") >= 2, host.Tail(80));
+        Assert.True(await host.WaitForLineAsync(_ => HostLog.Count(host.Lines, "Executed 'Functions.RecordPoisonOccurrence' (Succeeded") >= 2, TimeSpan.FromSeconds(15)), host.Tail(80));
         Assert.Empty((await app.Queue.Client.PeekMessagesAsync(32)).Value);
         Assert.Empty((await app.Queue.Poison.PeekMessagesAsync(32)).Value);
     }

@@ -156,25 +156,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        if (_process.HasExited)
-        {
-            return;
-        }
-
-        if (await ProcessSignals.SendAsync(_process, "TERM"))
-        {
-            using var timeout = new CancellationTokenSource(grace);
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // did not stop in time: killed below
-            }
-        }
-
-        if (!_process.HasExited)
+        if (!await ProcessSignals.StopAsync(_process, grace))
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();

@@ -22,4 +22,25 @@ public static class ProcessSignals
         await kill.WaitForExitAsync();
         return kill.ExitCode == 0;
     }
+
+    /// <summary>SIGTERM, then waits; true if the process exited within <paramref name="grace"/>.</summary>
+    public static async Task<bool> StopAsync(Process process, TimeSpan grace)
+    {
+        if (process.HasExited)
+        {
+            return true;
+        }
+
+        await SendAsync(process, "TERM");
+        using var timeout = new CancellationTokenSource(grace);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 }

@@ -75,25 +75,7 @@ public sealed class FunctionsHostProcess : IAsyncDisposable
     }
 
     /// <summary>SIGTERM, as Azure and `func start`'s Ctrl+C stop a host; true if it exited within <paramref name="grace"/>.</summary>
-    public async Task<bool> StopAsync(TimeSpan grace)
-    {
-        if (_process.HasExited)
-        {
-            return true;
-        }
-
-        await ProcessSignals.SendAsync(_process, "TERM");
-        using var timeout = new CancellationTokenSource(grace);
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> StopAsync(TimeSpan grace) => ProcessSignals.StopAsync(_process, grace);
 
     /// <summary>The last lines of the log, for a failure message.</summary>
     public string Tail(int count = 40) => $"{Name} (log {LogPath}):\n" + string.Join('\n', _lines.TakeLast(count));

@@ -82,25 +82,7 @@ public sealed partial class HostProcess : IAsyncDisposable
     /// SIGTERM, the way Azure, containers and systemd stop a process (a host started from a script's background job
     /// inherits SIGINT ignored, so Ctrl+C is no test of the host); true if it stopped within <paramref name="grace"/>.
     /// </summary>
-    public async Task<bool> StopAsync(TimeSpan grace)
-    {
-        if (_process.HasExited)
-        {
-            return true;
-        }
-
-        await ProcessSignals.SendAsync(_process, "TERM");
-        using var timeout = new CancellationTokenSource(grace);
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> StopAsync(TimeSpan grace) => ProcessSignals.StopAsync(_process, grace);
 
     public async ValueTask DisposeAsync()
     {
