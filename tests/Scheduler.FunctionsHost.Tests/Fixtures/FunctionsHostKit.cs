@@ -47,11 +47,18 @@ public static class FunctionsHostKit
         }
     }
 
+    /// <summary>
+    /// The upstream build props turn on SourceLink whenever CI is set, and its target asks git for the work folder's
+    /// remote (there is none: the kit unpacks a tarball), so under CI=true every kit build failed. Off for the kit.
+    /// </summary>
+    public static void PrepareKitEnvironment(ProcessStartInfo start) => start.Environment["UseSourceLink"] = "false";
+
     private static async Task<string> BuildHostAsync()
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(KitDirectory, "build.sh"));
         start.ArgumentList.Add(HostDirectory);
+        PrepareKitEnvironment(start);
         using var build = Process.Start(start) ?? throw new InvalidOperationException("could not start bash");
         var output = build.StandardOutput.ReadToEndAsync();
         var errors = build.StandardError.ReadToEndAsync();

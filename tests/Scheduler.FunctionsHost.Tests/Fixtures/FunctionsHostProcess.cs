@@ -35,6 +35,7 @@ public sealed class FunctionsHostProcess : IAsyncDisposable
         start.ArgumentList.Add(FunctionsHostKit.AppDirectory);
         start.ArgumentList.Add(AzuriteProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.Environment["FHKIT_HOST_DIR"] = hostDirectory;
+        FunctionsHostKit.PrepareKitEnvironment(start);
         start.Environment["FHKIT_HOME"] = Path.Combine(logDirectory, "home");
         foreach (var (key, value) in settings)
         {
