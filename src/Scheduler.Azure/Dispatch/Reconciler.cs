@@ -34,6 +34,7 @@ public sealed class Reconciler(
     private DateTimeOffset _lastRun = DateTimeOffset.MinValue;
     private int _lastScanCount = int.MaxValue;
     private volatile Dictionary<string, string>? _scanned;
+    private long _scannedFromTicks = DateTimeOffset.MinValue.UtcTicks;
 
     /// <summary>
     /// A pass that started this recently already read any edit committed before a tick that wants a fresh read. Under a
@@ -63,17 +64,28 @@ public sealed class Reconciler(
         _scanned is { } scanned && state.Status != ScheduleStatus.Deleted
         && (scanned.TryGetValue(key.Value, out var etag) ? etag != state.DefinitionETag : state.DefinitionETag is not null);
 
-    /// <summary>Applies the edit (or deletion) of one entry now, as a pass would; conflicts are re-read and retried.</summary>
-    public async Task ApplyNowAsync(ScheduleKey key, CancellationToken cancellationToken)
+    /// <summary>
+    /// True when edits are polled (a small table) and no complete key scan has started since <paramref name="since"/>:
+    /// an edit committed before then may not have been read yet.
+    /// </summary>
+    public bool MayHaveMissedEdits(DateTimeOffset since) =>
+        PollsEdits && Volatile.Read(ref _scannedFromTicks) < since.UtcTicks;
+
+    /// <summary>
+    /// Reads one entry and, if it is not the version <paramref name="state"/> was planned from (or is gone), applies
+    /// it now as a pass would; conflicts are re-read and retried. True when something was applied.
+    /// </summary>
+    public async Task<bool> ApplyIfEditedAsync(ScheduleKey key, ScheduleState state, CancellationToken cancellationToken)
     {
-        if (await definitions.GetAsync(key, cancellationToken) is { } entity)
+        var entity = await definitions.GetAsync(key, cancellationToken);
+        if (entity?.ETag.ToString() == state.DefinitionETag || (entity is null && state.Status == ScheduleStatus.Deleted))
         {
-            await retry.ExecuteAsync(ct => applier.ApplyAsync(key, entity, ct), cancellationToken);
+            return false;
         }
-        else
-        {
-            await retry.ExecuteAsync(ct => applier.ApplyDeletedAsync(key, ct), cancellationToken);
-        }
+
+        return entity is not null
+            ? await retry.ExecuteAsync(ct => applier.ApplyAsync(key, entity, ct), cancellationToken)
+            : await retry.ExecuteAsync(ct => applier.ApplyDeletedAsync(key, ct), cancellationToken);
     }
 
     /// <summary>Reconciles when <see cref="SchedulerOptions.ReconcileInterval"/> has passed since the last time; returns how many entries changed.</summary>
@@ -111,7 +123,8 @@ public sealed class Reconciler(
                 return ReconcilePass.None;
             }
 
-            _lastRun = clock.GetUtcNow();
+            var scanFrom = clock.GetUtcNow();
+            _lastRun = scanFrom;
             _errors.Clear();
             _applied ??= await PrimeAsync(cancellationToken);
             var seen = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -127,6 +140,7 @@ public sealed class Reconciler(
             }
 
             _scanned = seen;
+            Volatile.Write(ref _scannedFromTicks, scanFrom.UtcTicks); // after the scan it describes: a reader never pairs it with an older one
 
             var changed = await ApplyEditedAsync(edited, cancellationToken);
             foreach (var gone in _applied.Keys.Where(k => !seen.ContainsKey(k)).ToList())

@@ -39,11 +39,13 @@ public sealed class ScheduleDispatch(
         try
         {
             var current = await states.GetAsync(key, cancellationToken);
-            if (current is not null && reconciler.HasUnappliedEdit(key, current.State))
+            if (current is not null
+                && (reconciler.HasUnappliedEdit(key, current.State) || reconciler.MayHaveMissedEdits(tickStart - Reconciler.EditFreshness))
+                && await reconciler.ApplyIfEditedAsync(key, current.State, cancellationToken))
             {
-                // Seen by the last scan but not applied yet (its pass lost a race with this schedule's runs): apply it
-                // first, so this claim honours it.
-                await reconciler.ApplyNowAsync(key, cancellationToken);
+                // Seen by the last scan but not applied yet (its pass lost a race with this schedule's runs), or no scan
+                // has read the table since shortly before this tick (a pass under way on a loaded host): the entry is
+                // read and an edit applied first, so this claim honours every edit committed before its due time.
                 current = await states.GetAsync(key, cancellationToken);
             }
 
