@@ -27,6 +27,7 @@ public static class SchedulerCli
         root.Add(DoctorCommand.Create(context));
         root.Add(AuditCommand.Create(context));
         root.Add(JobsCommand.Create(context));
+        root.Add(PreviewCommand.Create(context));
         root.Add(TransferCommands.Export(context));
         root.Add(TransferCommands.Import(context));
 
@@ -40,14 +41,24 @@ internal sealed class CommandContext(TextWriter output, TextWriter error, Func<s
 {
     /// <summary>Runs a command body with an open session; user mistakes become one line on stderr and exit code 2.</summary>
     public Func<ParseResult, CancellationToken, Task<int>> With(Func<CliSession, Output, ParseResult, CancellationToken, Task<int>> body) =>
+        Guarded(async (options, writer, parse, cancellationToken) =>
+        {
+            await using var session = await CliSession.OpenAsync(options, environment, cancellationToken);
+            return await body(session, writer, parse, cancellationToken);
+        });
+
+    /// <summary>A command that needs no storage (such as `preview`), with the same error handling as the others.</summary>
+    public Func<ParseResult, CancellationToken, Task<int>> Offline(Func<Output, ParseResult, int> body) =>
+        Guarded((_, writer, parse, _) => Task.FromResult(body(writer, parse)));
+
+    private Func<ParseResult, CancellationToken, Task<int>> Guarded(Func<GlobalOptions, Output, ParseResult, CancellationToken, Task<int>> body) =>
         async (parse, cancellationToken) =>
         {
             var options = new GlobalOptions(parse.GetValue(SchedulerCli.Connection), parse.GetValue(SchedulerCli.AccountUrl), parse.GetValue(SchedulerCli.TablePrefix), parse.GetValue(SchedulerCli.Json));
             var writer = new Output(output, error, options.Json);
             try
             {
-                await using var session = await CliSession.OpenAsync(options, environment, cancellationToken);
-                return await body(session, writer, parse, cancellationToken);
+                return await body(options, writer, parse, cancellationToken);
             }
             catch (ScheduleConflictException ex)
             {

@@ -186,4 +186,23 @@ public sealed class ScheduleCommandTests(AzuriteFixture azurite)
             ("2027-03-29 01:30:00 +01:00", "2027-03-29T00:30:00Z"),
         ], times);
     }
+
+    [Fact]
+    public async Task Next_From_PreviewsAStoredScheduleFromAnyMoment_InItsZone()
+    {
+        // Arrange: Dublin's autumn change, 2026-10-25 02:00 +01 -> 01:00 +00, with both passes asked for
+        await using var cli = await CliHarness.StartAsync(azurite);
+        await cli.RunAsync("schedules", "add", "twice", "--job", "heartbeat", "--cron", "30 1 * * *", "--tz", "Europe/Dublin", "--dst", "Twice");
+
+        // Act: --from without an offset is wall-clock time in the schedule's zone
+        var result = await cli.RunAsync("schedules", "next", "twice", "-n", "3", "--from", "2026-10-24T12:00", "--json");
+        var bad = await cli.RunAsync("schedules", "next", "twice", "--from", "next tuesday");
+
+        // Assert
+        Assert.Equal(0, result.Code);
+        var times = JsonDocument.Parse(result.Out).RootElement.EnumerateArray().Select(t => t.GetProperty("local").GetString()).ToList();
+        Assert.Equal(["2026-10-25 01:30:00 +01:00", "2026-10-25 01:30:00 +00:00", "2026-10-26 01:30:00 +00:00"], times);
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--from \"next tuesday\" is not a date and time", bad.Err);
+    }
 }

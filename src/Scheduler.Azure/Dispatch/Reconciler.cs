@@ -65,11 +65,12 @@ public sealed class Reconciler(
         && (scanned.TryGetValue(key.Value, out var etag) ? etag != state.DefinitionETag : state.DefinitionETag is not null);
 
     /// <summary>
-    /// True when edits are polled (a small table) and no complete key scan has started since <paramref name="since"/>:
-    /// an edit committed before then may not have been read yet.
+    /// True when every tick promises to honour edits (a small table, <see cref="SchedulerOptions.ReconcileInterval"/>
+    /// zero as by default) and no complete key scan has started since <paramref name="since"/>: an edit committed
+    /// before then may not have been read yet. An operator who set a longer interval chose to read edits less often.
     /// </summary>
     public bool MayHaveMissedEdits(DateTimeOffset since) =>
-        PollsEdits && Volatile.Read(ref _scannedFromTicks) < since.UtcTicks;
+        PollsEdits && options.ReconcileInterval <= EditFreshness && Volatile.Read(ref _scannedFromTicks) < since.UtcTicks;
 
     /// <summary>
     /// Reads one entry and, if it is not the version <paramref name="state"/> was planned from (or is gone), applies

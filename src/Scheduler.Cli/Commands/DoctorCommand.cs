@@ -65,15 +65,26 @@ internal static class DoctorCommand
             }
             else if (findings.Count == 0)
             {
+                output.Line(TzdbLine(states.Values.Select(s => s.State.Timing)));
                 output.Line("all schedules are healthy");
             }
             else
             {
+                output.Line(TzdbLine(states.Values.Select(s => s.State.Timing)));
                 output.Table($"{findings.Count} problem{(findings.Count == 1 ? "" : "s")}", ["id", "problem", "what to fix"], findings.Select(f => (IReadOnlyList<string?>)[f.Id, f.Problem, f.Detail]));
             }
 
             return findings.Count == 0 ? 0 : 1;
         }));
         return command;
+    }
+
+    /// <summary>The tzdb release due times are computed with, and how many states were planned under another one.</summary>
+    internal static string TzdbLine(IEnumerable<string?> timings)
+    {
+        var current = $"tzdb {TimeZones.TzdbVersion}";
+        var older = timings.Count(t => t is not null && t.Contains("|tzdb ", StringComparison.Ordinal) && !t.EndsWith(current, StringComparison.Ordinal));
+        return $"time zones: {current} (IANA, through NodaTime)" +
+            (older > 0 ? $"; {older} schedule{(older == 1 ? " was" : "s were")} planned under another release and {(older == 1 ? "is" : "are")} planned again at the next due time" : "");
     }
 }

@@ -88,6 +88,7 @@ internal static class ScheduleCommands
                     id = ScheduleIds.Show(key),
                     definition = columns.ToDictionary(c => c.Key, c => c.Value is DateTimeOffset d ? d.ToString("O", CultureInfo.InvariantCulture) : c.Value),
                     status = state?.State.Status.ToString(),
+                    tzdb = TimeZones.TzdbVersion,
                     error = state?.State.Error ?? (errors.Count > 0 ? string.Join("; ", errors) : null),
                     next,
                     runs = runs.Select(RunsCommand.ToJson),
@@ -108,7 +109,7 @@ internal static class ScheduleCommands
                 output.Line("state: not yet picked up by a dispatcher");
             }
 
-            output.Table("next due times", ["in zone", "UTC"], next.Select(n => (IReadOnlyList<string?>)[n.Local, n.Utc]));
+            output.Table($"next due times (tzdb {TimeZones.TzdbVersion})", ["in zone", "UTC"], next.Select(n => (IReadOnlyList<string?>)[n.Local, n.Utc]));
             RunsCommand.Print(output, "last runs", runs);
             output.Table("recent edits", ["seen at", "change", "status", "error"], edits.Select(e => (IReadOnlyList<string?>)[Times.Iso(e.DetectedAt), e.Change, e.Status, e.Error]));
             return 0;
@@ -237,14 +238,16 @@ internal static class ScheduleCommands
     {
         var id = ScheduleIds.Argument();
         var count = new Option<int>("-n", "--count") { Description = "How many", DefaultValueFactory = _ => 10 };
-        var command = new Command("next", "The next due times in the schedule's zone (with its offset, so DST shows) and in UTC.\n\nExample: scheduler schedules next nightly-import -n 5") { id, count };
+        var from = new Option<string?>("--from") { Description = "After this moment instead of now (ISO 8601; without an offset: wall-clock time in the schedule's zone)" };
+        var command = new Command("next", "The next due times in the schedule's zone (with its offset, so DST shows) and in UTC.\n\nExample: scheduler schedules next nightly-import -n 5 --from 2027-03-27T00:00") { id, count, from };
         command.SetAction(context.With(async (session, output, parse, ct) =>
         {
             var key = ScheduleIds.Parse(parse.GetValue(id)!);
             var entity = await session.Definitions.GetAsync(key, ct) ?? throw new CliUserException($"no schedule {ScheduleIds.Show(key)}");
             var columns = DefinitionStore.ColumnsOf(entity);
             var definition = ScheduleValidator.Validate(key, columns, session.Accepting(columns.GetValueOrDefault(ScheduleColumns.Job) as string));
-            var times = ScheduleTimeline.For(definition).Preview(session.Clock.GetUtcNow(), Math.Clamp(parse.GetValue(count), 1, 1000)).Select(t => Times.InZoneAndUtc(t, definition.TimeZone)).ToList();
+            var after = parse.GetValue(from) is { Length: > 0 } text ? WallClock.Parse("--from", text, definition.TimeZone) : session.Clock.GetUtcNow();
+            var times = ScheduleTimeline.For(definition).Preview(after, Math.Clamp(parse.GetValue(count), 1, 1000)).Select(t => Times.InZoneAndUtc(t, definition.TimeZone)).ToList();
             if (output.Json)
             {
                 output.WriteJson(times);

@@ -19,7 +19,7 @@ internal sealed record ScheduleRow(string Id, string? Job, string When, string T
             var job = columns.GetValueOrDefault(ScheduleColumns.Job) as string;
             states.TryGetValue(key, out var state);
             var valid = ScheduleValidator.TryValidate(key, columns, session.Accepting(job), out var definition, out var errors);
-            var zone = definition?.TimeZone ?? TimeZoneInfo.Utc;
+            var zone = definition?.TimeZone ?? NodaTime.DateTimeZone.Utc;
             rows.Add(new ScheduleRow(
                 ScheduleIds.Show(key),
                 job,

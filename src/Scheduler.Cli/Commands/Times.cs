@@ -9,8 +9,8 @@ internal static class Times
         public override string ToString() => $"{Local} ({Utc})";
     }
 
-    public static Pair InZoneAndUtc(DateTimeOffset instant, TimeZoneInfo zone) =>
-        new(TimeZoneInfo.ConvertTime(instant, zone).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture), Iso(instant)!);
+    public static Pair InZoneAndUtc(DateTimeOffset instant, NodaTime.DateTimeZone zone) =>
+        new(Scheduler.Schedules.WallClock.InZone(instant, zone).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture), Iso(instant)!);
 
     public static string? Iso(DateTimeOffset? instant) => instant?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.FFFFFFFZ", CultureInfo.InvariantCulture);
 

@@ -52,6 +52,11 @@ public static class DefinitionChange
     private static ScheduleState Invalidate(ScheduleState state, IReadOnlyList<string> errors) =>
         state with { Status = ScheduleStatus.Invalid, Error = string.Join("; ", errors), NextDue = null, Pending = [] };
 
+    /// <summary>
+    /// What the planned due times depend on. It names the tzdb release for zones with offset changes, so a state
+    /// planned under an older release is planned again (<see cref="DuePlanner"/>) once the app ships a newer one.
+    /// </summary>
     public static string TimingOf(ScheduleDefinition d) =>
-        $"{d.Trigger}|{d.TimeZone.Id}|{d.StartAt:O}|{d.EndAt:O}|{d.Policies.Dst}";
+        $"{d.Trigger}|{d.TimeZone.Id}|{d.StartAt:O}|{d.EndAt:O}|{d.Policies.Dst}" +
+        (TimeZones.HasRules(d.TimeZone) ? $"|tzdb {TimeZones.TzdbVersion}" : "");
 }

@@ -42,6 +42,7 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
         var pending = state.Pending.ToList();
         var expired = TakeExpiredLeases(inFlight, pending, now);
         state = LostForGood(state, expired, Math.Max(Policies.MaxAttempts, CrashAttempts));
+        state = PlannedUnderTheseRules(state);
         if (state.Status != ScheduleStatus.Active)
         {
             return expired.Count == 0
@@ -105,6 +106,22 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
         return claims.Count == 0 && notes.Count == 0 && expired.Count == 0 && newState.NextDue == state.NextDue && newState.Status == state.Status
             ? new Plan(state, [], [], [])
             : new Plan(newState, claims, notes, expired);
+    }
+
+    /// <summary>
+    /// A due time planned under another tzdb release (the app now ships a newer one) is planned again from the last
+    /// occurrence, so a zone whose rules changed is followed from its next occurrence on.
+    /// </summary>
+    private ScheduleState PlannedUnderTheseRules(ScheduleState state)
+    {
+        var timing = DefinitionChange.TimingOf(definition);
+        if (state.Status != ScheduleStatus.Active || state.Timing is null || state.Timing == timing || state.NextDue is not { } planned)
+        {
+            return state;
+        }
+
+        var from = state.LastDue is { } last && last < planned ? last : planned.AddTicks(-1);
+        return state with { Timing = timing, NextDue = timeline.Next(from) };
     }
 
     /// <summary>The earliest instant at which planning this state again could do something, or null for never.</summary>

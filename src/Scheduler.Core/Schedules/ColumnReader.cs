@@ -108,7 +108,7 @@ internal sealed class ColumnReader(IReadOnlyDictionary<string, object?> columns,
     private static readonly DateTimeOffset Earliest = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset Latest = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public DateTimeOffset? Instant(string name, TimeZoneInfo zone)
+    public DateTimeOffset? Instant(string name, NodaTime.DateTimeZone zone)
     {
         var instant = ReadInstant(name, zone);
         if (instant is { } at && (at < Earliest || at >= Latest))
@@ -120,7 +120,7 @@ internal sealed class ColumnReader(IReadOnlyDictionary<string, object?> columns,
         return instant;
     }
 
-    private DateTimeOffset? ReadInstant(string name, TimeZoneInfo zone)
+    private DateTimeOffset? ReadInstant(string name, NodaTime.DateTimeZone zone)
     {
         if (!Has(name))
         {
@@ -146,7 +146,7 @@ internal sealed class ColumnReader(IReadOnlyDictionary<string, object?> columns,
                     {
                         return WallClock.ToInstant(DateTime.SpecifyKind(wall, DateTimeKind.Unspecified), zone);
                     }
-                    catch (ArgumentOutOfRangeException)
+                    catch (Exception ex) when (ex is ArgumentOutOfRangeException or InvalidOperationException or OverflowException)
                     {
                         errors.Add($"{name} \"{Truncate(text)}\" in {zone.Id} falls outside the years 0001 to 9999 in UTC; use a nearer date");
                         return null;

@@ -5,7 +5,7 @@ public sealed record ScheduleDefinition(
     ScheduleKey Key,
     string Job,
     TriggerSpec Trigger,
-    TimeZoneInfo TimeZone,
+    NodaTime.DateTimeZone TimeZone,
     DateTimeOffset? StartAt,
     DateTimeOffset? EndAt,
     bool Enabled,

@@ -7,10 +7,15 @@ public static class ScheduleDescription
 {
     private static readonly string[] Days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
-    public static string Describe(TriggerSpec trigger, TimeZoneInfo zone) => trigger switch
+    /// <summary>Said wherever a cron expression restricts both day fields: Cronos matches a day when both match.</summary>
+    public const string BothDayFieldsNote =
+        "runs only on days that match both day-of-month and day-of-week (classic cron runs on days that match either)";
+
+    public static string Describe(TriggerSpec trigger, NodaTime.DateTimeZone zone) => trigger switch
     {
         TriggerSpec.Interval i => $"every {Span(i.Every)}",
-        TriggerSpec.Once o => $"once at {TimeZoneInfo.ConvertTime(o.At, zone):yyyy-MM-dd HH:mm:ss zzz}",
+        TriggerSpec.Once o => string.Create(CultureInfo.InvariantCulture, $"once at {WallClock.InZone(o.At, zone):yyyy-MM-dd HH:mm:ss zzz}"),
+        TriggerSpec.Cron c when Triggers.CronParsing.RestrictsBothDayFields(c.Expression) => $"{Cron(c.Expression)}; {BothDayFieldsNote}",
         TriggerSpec.Cron c => Cron(c.Expression),
         _ => trigger.ToString() ?? "",
     };

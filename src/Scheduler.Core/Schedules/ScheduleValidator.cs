@@ -79,7 +79,7 @@ public static class ScheduleValidator
         }
     }
 
-    private static TriggerSpec? ReadTrigger(ColumnReader read, TimeZoneInfo zone, List<string> problems)
+    private static TriggerSpec? ReadTrigger(ColumnReader read, NodaTime.DateTimeZone zone, List<string> problems)
     {
         var present = new[] { ScheduleColumns.Cron, ScheduleColumns.Interval, ScheduleColumns.RunAt }.Where(read.Has).ToList();
         if (present.Count != 1)

@@ -1,61 +1,125 @@
 using Cronos;
+using NodaTime;
+using NodaTime.TimeZones;
 using Scheduler.Schedules;
 
 namespace Scheduler.Triggers;
 
 /// <summary>
-/// A cron expression evaluated in a time zone. Cronos supplies the cron semantics (a time in a spring-forward gap runs
-/// once at the transition; in a fall-back overlap, fixed times run once and interval fields run in both passes);
-/// <see cref="DstPolicy"/> adjusts them per schedule.
+/// A cron expression matched on the wall clock of a zone of the IANA database, then mapped to instants with the zone's
+/// own offset history (NodaTime), so every offset change counts, not only the ones .NET calls daylight saving.
+/// A wall time that does not exist (a gap) runs once at the first instant after the gap, however many matches the gap
+/// held, or not at all under <see cref="DstPolicy.Skip"/>. A wall time that exists twice (an overlap) runs at its
+/// first instant; in the second pass it runs again only for expressions with an interval field (a <c>*</c>, range or
+/// step in the second, minute or hour field: "every 30 minutes" keeps running) or under <see cref="DstPolicy.Twice"/>.
 /// </summary>
-public sealed class CronTrigger(CronExpression expression, TimeZoneInfo zone, DstPolicy dst) : ITrigger
+public sealed class CronTrigger : ITrigger
 {
-    public DateTimeOffset? NextAfter(DateTimeOffset after)
+    /// <summary>More offset changes than any zone has between now and the last year Cronos searches (2499).</summary>
+    internal const int MaxZoneIntervals = 4096;
+
+    private readonly CronExpression _expression;
+    private readonly DateTimeZone _zone;
+    private readonly DstPolicy _dst;
+    private readonly bool _repeatsInSecondPass;
+
+    public CronTrigger(CronExpression expression, bool hasIntervalField, DateTimeZone zone, DstPolicy dst)
     {
-        var next = NextFromCronos(after);
-        if (dst == DstPolicy.Twice && SecondPassAfter(after) is { } second && (next is null || second < next))
+        _expression = expression;
+        _zone = zone;
+        _dst = dst;
+        _repeatsInSecondPass = hasIntervalField || dst == DstPolicy.Twice;
+    }
+
+    public static CronTrigger Parse(string text, DateTimeZone zone, DstPolicy dst) =>
+        CronParsing.TryParse(text, out var expression, out var error)
+            ? new CronTrigger(expression!, CronParsing.HasIntervalField(text), zone, dst)
+            : throw new ArgumentException(error, nameof(text));
+
+    public DateTimeOffset? NextAfter(DateTimeOffset after) => NextAfter(after, out _);
+
+    /// <summary>The next due time, and how many of the zone's offset periods were looked at to find it (bounded).</summary>
+    internal DateTimeOffset? NextAfter(DateTimeOffset after, out int periods)
+    {
+        var instant = Instant.FromDateTimeOffset(after);
+        var period = _zone.GetZoneInterval(instant);
+        var from = LocalTicks(instant, period.WallOffset);
+        var inclusive = false;
+        for (periods = 1; periods <= MaxZoneIntervals; periods++)
         {
-            next = second;
+            if (periods > 1 && _dst != DstPolicy.Skip && GapBefore(period) is var (gapStart, gapEnd) && Matches(gapStart, gapEnd))
+            {
+                return period.Start.ToDateTimeOffset(); // the first instant after the gap; `after` lies before it
+            }
+
+            if (NextWithin(period, from, inclusive) is { } found)
+            {
+                return found;
+            }
+
+            if (!period.HasEnd || Cronos(from, inclusive) is null)
+            {
+                return null;
+            }
+
+            period = _zone.GetZoneInterval(period.End);
+            from = LocalTicks(period.Start, period.WallOffset);
+            inclusive = true;
         }
 
-        return next;
+        throw new NonAdvancingTriggerException(after, after); // unreachable with the database's zones: the walk is bounded
     }
 
-    private DateTimeOffset? NextFromCronos(DateTimeOffset after)
+    /// <summary>The first match in <paramref name="period"/> at or after local <paramref name="from"/>, as an instant.</summary>
+    private DateTimeOffset? NextWithin(ZoneInterval period, long from, bool inclusive)
     {
-        var next = expression.GetNextOccurrence(after, zone, inclusive: false);
-        while (dst == DstPolicy.Skip && next is { } shifted && !MatchesWallClock(shifted))
+        var end = period.HasEnd ? LocalTicks(period.End, period.WallOffset) : long.MaxValue;
+        var secondPassEnd = SecondPassEnd(period);
+        var match = Cronos(from, inclusive);
+        if (match is { } wall && wall < secondPassEnd && !_repeatsInSecondPass)
         {
-            next = expression.GetNextOccurrence(shifted, zone, inclusive: false);
+            match = Cronos(secondPassEnd, inclusive: true); // a fixed time in the second pass already ran in the first
         }
 
-        return next?.ToUniversalTime();
+        return match is { } local && local < end
+            ? new DateTimeOffset(local - period.WallOffset.Ticks, TimeSpan.Zero)
+            : null;
     }
 
-    /// <summary>False for an instant Cronos moved out of a spring-forward gap: its wall-clock time is not one the expression names.</summary>
-    private bool MatchesWallClock(DateTimeOffset instant)
+    /// <summary>Where the second pass of an overlap at the start of <paramref name="period"/> ends (local ticks), or long.MinValue when there is none.</summary>
+    private long SecondPassEnd(ZoneInterval period)
     {
-        var wall = DateTime.SpecifyKind(TimeZoneInfo.ConvertTime(instant, zone).DateTime, DateTimeKind.Utc);
-        return expression.GetNextOccurrence(wall, inclusive: true) == wall;
+        if (!period.HasStart)
+        {
+            return long.MinValue;
+        }
+
+        var previous = _zone.GetZoneInterval(period.Start - Duration.Epsilon);
+        return previous.WallOffset > period.WallOffset ? LocalTicks(period.Start, previous.WallOffset) : long.MinValue;
     }
 
-    /// <summary>With <see cref="DstPolicy.Twice"/>: the next wall-clock match in the second pass of the overlap <paramref name="after"/> lies in.</summary>
-    private DateTimeOffset? SecondPassAfter(DateTimeOffset after)
+    /// <summary>The local times skipped when <paramref name="period"/> began, [start, end) in local ticks, if it began with a gap.</summary>
+    private (long Start, long End)? GapBefore(ZoneInterval period)
     {
-        if (!zone.IsAmbiguousTime(after))
+        var previous = _zone.GetZoneInterval(period.Start - Duration.Epsilon);
+        return previous.WallOffset < period.WallOffset
+            ? (LocalTicks(period.Start, previous.WallOffset), LocalTicks(period.Start, period.WallOffset))
+            : null;
+    }
+
+    private bool Matches(long start, long end) => Cronos(start, inclusive: true) is { } match && match < end;
+
+    /// <summary>Cronos as a pure wall-clock matcher: local times are passed as if they were UTC, so it never converts.</summary>
+    private long? Cronos(long localTicks, bool inclusive)
+    {
+        if (localTicks is <= 0 or >= 3155378975999999999)
         {
             return null;
         }
 
-        var secondOffset = zone.GetAmbiguousTimeOffsets(after).Min();
-        var wallInSecondPass = DateTime.SpecifyKind(after.UtcDateTime + secondOffset, DateTimeKind.Utc);
-        if (expression.GetNextOccurrence(wallInSecondPass, inclusive: false) is not { } wall)
-        {
-            return null;
-        }
-
-        var candidate = new DateTimeOffset(DateTime.SpecifyKind(wall, DateTimeKind.Unspecified), secondOffset);
-        var inZone = TimeZoneInfo.ConvertTime(candidate, zone);
-        return zone.IsAmbiguousTime(candidate) && inZone.Offset == secondOffset ? candidate.ToUniversalTime() : null;
+        return _expression.GetNextOccurrence(new DateTime(localTicks, DateTimeKind.Utc), inclusive)?.Ticks;
     }
+
+    private static long LocalTicks(Instant instant, Offset offset) =>
+        Math.Clamp(instant.ToUnixTimeTicks() + DateTime.UnixEpoch.Ticks + offset.Ticks, 0, DateTime.MaxValue.Ticks);
 }

@@ -24,7 +24,7 @@ public sealed class ScheduleTimeline
         ITrigger trigger = definition.Trigger switch
         {
             TriggerSpec.Cron cron => CronParsing.TryParse(cron.Expression, out var expression, out var error)
-                ? new CronTrigger(expression!, definition.TimeZone, definition.Policies.Dst)
+                ? new CronTrigger(expression!, CronParsing.HasIntervalField(cron.Expression), definition.TimeZone, definition.Policies.Dst)
                 : throw new ArgumentException(error, nameof(definition)),
             TriggerSpec.Interval interval => new IntervalTrigger(interval.Every, definition.StartAt ?? DateTimeOffset.UnixEpoch),
             TriggerSpec.Once once => new OnceTrigger(once.At),

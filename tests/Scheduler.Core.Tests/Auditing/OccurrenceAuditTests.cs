@@ -11,7 +11,7 @@ public sealed class OccurrenceAuditTests
     private static DateTimeOffset At(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture);
 
     private static readonly ScheduleTimeline EveryMinute =
-        new(new CronTrigger(Cronos.CronExpression.Parse("* * * * *"), TimeZoneInfo.Utc, DstPolicy.Shift), null, null);
+        new(CronTrigger.Parse("* * * * *", TimeZones.Utc, DstPolicy.Shift), null, null);
 
     [Fact]
     public void Audit_GivesEveryOccurrenceItsFate()

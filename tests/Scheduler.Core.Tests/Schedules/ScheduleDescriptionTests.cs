@@ -17,11 +17,11 @@ public sealed class ScheduleDescriptionTests
     [InlineData("* * * * * *", "every second")]
     [InlineData("*/10 * * * * *", "every 10 seconds")]
     [InlineData("0 30 2 * * *", "daily at 02:30")]
-    [InlineData("0 9 1-7 * MON", "cron \"0 9 1-7 * MON\"")]
+    [InlineData("0 9 1-7 * MON", "cron \"0 9 1-7 * MON\"; runs only on days that match both day-of-month and day-of-week (classic cron runs on days that match either)")]
     [InlineData("0 9 * JAN *", "cron \"0 9 * JAN *\"")]
     public void Describe_SpellsOutCommonCronShapes(string cron, string expected)
     {
-        Assert.Equal(expected, ScheduleDescription.Describe(new TriggerSpec.Cron(cron), TimeZoneInfo.Utc));
+        Assert.Equal(expected, ScheduleDescription.Describe(new TriggerSpec.Cron(cron), TimeZones.Utc));
     }
 
     [Theory]
@@ -31,6 +31,6 @@ public sealed class ScheduleDescriptionTests
     [InlineData(172800, "2 days")]
     public void Describe_SpellsOutIntervals(int seconds, string expected)
     {
-        Assert.Equal($"every {expected}", ScheduleDescription.Describe(new TriggerSpec.Interval(TimeSpan.FromSeconds(seconds)), TimeZoneInfo.Utc));
+        Assert.Equal($"every {expected}", ScheduleDescription.Describe(new TriggerSpec.Interval(TimeSpan.FromSeconds(seconds)), TimeZones.Utc));
     }
 }

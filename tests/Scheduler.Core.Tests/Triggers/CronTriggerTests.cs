@@ -11,8 +11,7 @@ public sealed class CronTriggerTests
     private static string NextInZone(string cron, string zoneId, DstPolicy dst, string after)
     {
         Assert.True(TimeZones.TryResolve(zoneId, out var zone));
-        Assert.True(CronParsing.TryParse(cron, out var expression, out _));
-        var next = new CronTrigger(expression!, zone, dst).NextAfter(At(after));
+        var next = CronTrigger.Parse(cron, zone, dst).NextAfter(At(after));
         return next is { } n ? WallClock.InZone(n, zone).ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture) : "never";
     }
 
@@ -46,6 +45,44 @@ public sealed class CronTriggerTests
     [InlineData("30 1 * * *",    "Europe/London", DstPolicy.Shift, "2026-10-25T01:30:00+01:00", "2026-10-26T01:30:00+00:00")]
     [InlineData("30 1 * * *",    "Europe/London", DstPolicy.Twice, "2026-10-25T01:30:00+01:00", "2026-10-25T01:30:00+00:00")]
     [InlineData("*/20 1 * * *",  "Europe/London", DstPolicy.Shift, "2026-10-25T01:40:00+01:00", "2026-10-25T01:00:00+00:00")]
+    // Offset changes that are not ordinary DST, with explicit offsets (the tzdb's own history)
+    // Europe/Dublin: negative DST; winter GMT is the "daylight" offset. 2026-10-25 02:00 +01 -> 01:00 +00; 2026-03-29 01:00 +00 -> 02:00 +01
+    [InlineData("30 1 * * *",    "Europe/Dublin", DstPolicy.Twice, "2026-10-25T00:00:00+01:00", "2026-10-25T01:30:00+01:00")]
+    [InlineData("30 1 * * *",    "Europe/Dublin", DstPolicy.Twice, "2026-10-25T01:30:00+01:00", "2026-10-25T01:30:00+00:00")]
+    [InlineData("30 1 * * *",    "Europe/Dublin", DstPolicy.Shift, "2026-10-25T01:30:00+01:00", "2026-10-26T01:30:00+00:00")]
+    [InlineData("30 1 * * *",    "Europe/Dublin", DstPolicy.Shift, "2026-03-29T00:00:00+00:00", "2026-03-29T02:00:00+01:00")]
+    [InlineData("30 1 * * *",    "Europe/Dublin", DstPolicy.Skip,  "2026-03-29T00:00:00+00:00", "2026-03-30T01:30:00+01:00")]
+    // Europe/Volgograd: base offset +03 -> +04 on 2018-10-28 02:00 (a gap), back to +03 on 2020-12-27 02:00 +04 (an overlap)
+    [InlineData("30 2 * * *",    "Europe/Volgograd", DstPolicy.Shift, "2018-10-28T00:00:00+03:00", "2018-10-28T03:00:00+04:00")]
+    [InlineData("30 2 * * *",    "Europe/Volgograd", DstPolicy.Skip,  "2018-10-28T00:00:00+03:00", "2018-10-29T02:30:00+04:00")]
+    [InlineData("30 1 * * *",    "Europe/Volgograd", DstPolicy.Twice, "2020-12-27T01:30:00+04:00", "2020-12-27T01:30:00+03:00")]
+    [InlineData("30 1 * * *",    "Europe/Volgograd", DstPolicy.Shift, "2020-12-27T01:30:00+04:00", "2020-12-28T01:30:00+03:00")]
+    [InlineData("*/30 * * * *",  "Europe/Volgograd", DstPolicy.Shift, "2020-12-27T01:30:00+04:00", "2020-12-27T01:00:00+03:00")]
+    // America/Caracas: 2007-12-09 03:00 -04 -> 02:30 -04:30 (an overlap); 2016-05-01 02:30 -04:30 -> 03:00 -04 (a gap)
+    [InlineData("45 2 * * *",    "America/Caracas", DstPolicy.Twice, "2007-12-09T02:45:00-04:00", "2007-12-09T02:45:00-04:30")]
+    [InlineData("45 2 * * *",    "America/Caracas", DstPolicy.Shift, "2007-12-09T02:45:00-04:00", "2007-12-10T02:45:00-04:30")]
+    [InlineData("45 2 * * *",    "America/Caracas", DstPolicy.Shift, "2016-05-01T00:00:00-04:30", "2016-05-01T03:00:00-04:00")]
+    [InlineData("45 2 * * *",    "America/Caracas", DstPolicy.Skip,  "2016-05-01T00:00:00-04:30", "2016-05-02T02:45:00-04:00")]
+    // Pacific/Apia: 2011-12-30 did not exist (2011-12-29 24:00 -10 -> 2011-12-31 00:00 +14)
+    [InlineData("0 1 * * *",     "Pacific/Apia", DstPolicy.Shift, "2011-12-29T12:00:00-10:00", "2011-12-31T00:00:00+14:00")]
+    [InlineData("0 1 * * *",     "Pacific/Apia", DstPolicy.Shift, "2011-12-31T00:00:00+14:00", "2011-12-31T01:00:00+14:00")]
+    [InlineData("0 1 * * *",     "Pacific/Apia", DstPolicy.Skip,  "2011-12-29T12:00:00-10:00", "2011-12-31T01:00:00+14:00")]
+    // Australia/Lord_Howe: 30-minute DST. 2026-04-05 02:00 +11 -> 01:30 +10:30; 2026-10-04 02:00 +10:30 -> 02:30 +11
+    [InlineData("45 1 * * *",    "Australia/Lord_Howe", DstPolicy.Twice, "2026-04-05T01:45:00+11:00", "2026-04-05T01:45:00+10:30")]
+    [InlineData("45 1 * * *",    "Australia/Lord_Howe", DstPolicy.Shift, "2026-04-05T01:45:00+11:00", "2026-04-06T01:45:00+10:30")]
+    [InlineData("15 2 * * *",    "Australia/Lord_Howe", DstPolicy.Shift, "2026-10-04T00:00:00+10:30", "2026-10-04T02:30:00+11:00")]
+    [InlineData("15 2 * * *",    "Australia/Lord_Howe", DstPolicy.Skip,  "2026-10-04T00:00:00+10:30", "2026-10-05T02:15:00+11:00")]
+    // Pacific/Chatham: +12:45 / +13:45. 2026-04-05 03:45 -> 02:45; 2026-09-27 02:45 -> 03:45
+    [InlineData("0 3 * * *",     "Pacific/Chatham", DstPolicy.Twice, "2026-04-05T03:00:00+13:45", "2026-04-05T03:00:00+12:45")]
+    [InlineData("0 3 * * *",     "Pacific/Chatham", DstPolicy.Shift, "2026-09-27T00:00:00+12:45", "2026-09-27T03:45:00+13:45")]
+    // America/Sao_Paulo: DST began at midnight 2018-11-04 (00:00 -> 01:00) and ended at midnight 2019-02-17 (-> 2019-02-16 23:00)
+    [InlineData("0 0 * * *",     "America/Sao_Paulo", DstPolicy.Shift, "2018-11-03T12:00:00-03:00", "2018-11-04T01:00:00-02:00")]
+    [InlineData("0 0 * * *",     "America/Sao_Paulo", DstPolicy.Skip,  "2018-11-03T12:00:00-03:00", "2018-11-05T00:00:00-02:00")]
+    [InlineData("30 23 * * *",   "America/Sao_Paulo", DstPolicy.Twice, "2019-02-16T23:30:00-02:00", "2019-02-16T23:30:00-03:00")]
+    // America/Santiago: 2026-04-05 00:00 -03 -> 2026-04-04 23:00 -04; 2026-09-06 00:00 -04 -> 01:00 -03
+    [InlineData("30 23 * * *",   "America/Santiago", DstPolicy.Twice, "2026-04-04T23:30:00-03:00", "2026-04-04T23:30:00-04:00")]
+    [InlineData("30 0 * * *",    "America/Santiago", DstPolicy.Shift, "2026-09-05T12:00:00-04:00", "2026-09-06T01:00:00-03:00")]
+    [InlineData("30 0 * * *",    "America/Santiago", DstPolicy.Skip,  "2026-09-05T12:00:00-04:00", "2026-09-07T00:30:00-03:00")]
     // Feb 29 and month ends
     [InlineData("0 12 29 2 *",   "UTC", DstPolicy.Shift, "2026-03-01T00:00:00+00:00", "2028-02-29T12:00:00+00:00")]
     [InlineData("0 0 L * *",     "UTC", DstPolicy.Shift, "2026-01-31T00:00:00+00:00", "2026-02-28T00:00:00+00:00")]
@@ -80,8 +117,7 @@ public sealed class CronTriggerTests
         Assert.True(TimeZones.TryResolve(zoneId, out var zone));
         foreach (var dst in Enum.GetValues<DstPolicy>())
         {
-            Assert.True(CronParsing.TryParse("* * * * *", out var expression, out _));
-            var trigger = new CronTrigger(expression!, zone, dst);
+            var trigger = CronTrigger.Parse("* * * * *", zone, dst);
             var at = At(from);
             var end = at.AddDays(days);
             var count = 0;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Scheduler.Schedules;
 using Scheduler.Triggers;
 
 namespace Scheduler.Core.Tests.Triggers;
@@ -54,7 +55,7 @@ public sealed class ScheduleTimelineTests
     {
         // Arrange
         Assert.True(CronParsing.TryParse("0 * * * *", out var cron, out _));
-        var timeline = new ScheduleTimeline(new CronTrigger(cron!, TimeZoneInfo.Utc, Scheduler.Schedules.DstPolicy.Shift), At("2026-06-01T10:00:00Z"), null);
+        var timeline = new ScheduleTimeline(new CronTrigger(cron!, true, TimeZones.Utc, Scheduler.Schedules.DstPolicy.Shift), At("2026-06-01T10:00:00Z"), null);
 
         // Act + Assert
         Assert.Equal(At("2026-06-01T10:00:00Z"), timeline.Next(At("2026-01-01T00:00:00Z")));
@@ -69,7 +70,7 @@ public sealed class ScheduleTimelineTests
     {
         // Arrange
         Assert.True(CronParsing.TryParse(cron, out var expression, out _));
-        var timeline = new ScheduleTimeline(new CronTrigger(expression!, TimeZoneInfo.Utc, Scheduler.Schedules.DstPolicy.Shift), null, null);
+        var timeline = new ScheduleTimeline(new CronTrigger(expression!, true, TimeZones.Utc, Scheduler.Schedules.DstPolicy.Shift), null, null);
 
         // Act + Assert
         Assert.Equal(At(latest), timeline.LatestAtOrBefore(At(to), At(from)));
