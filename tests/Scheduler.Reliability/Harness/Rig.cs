@@ -148,9 +148,15 @@ public sealed class Rig : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// An occurrence due before <paramref name="settledBefore"/> not yet decided: still the next due, in flight, or
+    /// waiting to run now. A retry waiting out its backoff is not behind (fuzzed entries back off for up to 30 min);
+    /// the audit counts its failed attempts as they stand.
+    /// </summary>
     private static bool IsBehind(Scheduler.Planning.ScheduleState state, DateTimeOffset settledBefore) =>
         state.Status == Scheduler.Planning.ScheduleStatus.Active
-        && (state.NextDue <= settledBefore || state.InFlight.Any(r => r.Due <= settledBefore && !r.Abandoned) || state.Pending.Any(p => p.Due <= settledBefore));
+        && (state.NextDue <= settledBefore || state.InFlight.Any(r => r.Due <= settledBefore && !r.Abandoned)
+            || state.Pending.Any(p => p.Due <= settledBefore && p.NotBefore <= DateTimeOffset.UtcNow));
 
     public long MaxTickMilliseconds => _hosts.Count == 0 ? 0 : _hosts.Max(h => h.MaxTickMilliseconds);
 
