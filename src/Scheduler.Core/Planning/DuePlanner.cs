@@ -25,6 +25,9 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
     /// <summary>Added to a run's timeout to make its lease: the time a dead instance's claim blocks a re-run.</summary>
     public static readonly TimeSpan DefaultLeaseMargin = TimeSpan.FromSeconds(30);
 
+    /// <summary>Computed once per planner, not on every plan: the definition a planner serves does not change.</summary>
+    private readonly string _timing = DefinitionChange.TimingOf(definition);
+
     private SchedulePolicies Policies => definition.Policies;
     private string Key => definition.Key.Value;
 
@@ -114,14 +117,13 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
     /// </summary>
     private ScheduleState PlannedUnderTheseRules(ScheduleState state)
     {
-        var timing = DefinitionChange.TimingOf(definition);
-        if (state.Status != ScheduleStatus.Active || state.Timing is null || state.Timing == timing || state.NextDue is not { } planned)
+        if (state.Status != ScheduleStatus.Active || state.Timing is null || state.Timing == _timing || state.NextDue is not { } planned)
         {
             return state;
         }
 
         var from = state.LastDue is { } last && last < planned ? last : planned.AddTicks(-1);
-        return state with { Timing = timing, NextDue = timeline.Next(from) };
+        return state with { Timing = _timing, NextDue = timeline.Next(from) };
     }
 
     /// <summary>The earliest instant at which planning this state again could do something, or null for never.</summary>
