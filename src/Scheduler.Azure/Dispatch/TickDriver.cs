@@ -33,16 +33,19 @@ public sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, Due
         _schedule.GetNextOccurrence(now, TimeZoneInfo.Utc) ?? now.AddMinutes(1);
 
     /// <summary>Runs one invocation; returns the reports of every tick it made.</summary>
-    public async Task<IReadOnlyList<TickReport>> RunInvocationAsync(DateTimeOffset? nextTickAt, CancellationToken cancellationToken)
+    /// <param name="onTick">Called with each tick's report as it completes (a host learns at once that storage answers again).</param>
+    public async Task<IReadOnlyList<TickReport>> RunInvocationAsync(DateTimeOffset? nextTickAt, CancellationToken cancellationToken, Action<TickReport>? onTick = null)
     {
         if (!options.PreciseFiring)
         {
             // A tick takes at most MaxDuePerTick entries: a full tick means more are due, so tick again while the window lasts.
             var end = WindowEnd(nextTickAt);
             List<TickReport> drained = [await dispatcher.TickAsync(cancellationToken)];
+            onTick?.Invoke(drained[^1]);
             while (drained[^1].DueEntries >= options.MaxDuePerTick && clock.GetUtcNow() < end && !cancellationToken.IsCancellationRequested)
             {
                 drained.Add(await dispatcher.TickAsync(reconcile: false, cancellationToken));
+                onTick?.Invoke(drained[^1]);
             }
 
             return drained;
@@ -64,7 +67,7 @@ public sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, Due
                     reconcile = false;
                 }
 
-                await ReapAsync(running, reports, failures, block: running.Count >= MaxTicksInFlight, cancellationToken, cancellationToken);
+                await ReapAsync(running, reports, failures, block: running.Count >= MaxTicksInFlight, onTick, cancellationToken, cancellationToken);
                 var now = clock.GetUtcNow();
                 if (now >= until)
                 {
@@ -124,7 +127,7 @@ public sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, Due
             // Never leave a tick behind: its runs' results must be recorded before the invocation ends.
             while (running.Count > 0)
             {
-                await ReapAsync(running, reports, failures, block: true, CancellationToken.None, cancellationToken);
+                await ReapAsync(running, reports, failures, block: true, onTick, CancellationToken.None, cancellationToken);
             }
         }
 
@@ -138,7 +141,8 @@ public sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, Due
         return reports;
     }
 
-    private static async Task ReapAsync(List<Task<TickReport>> running, List<TickReport> reports, List<Exception> failures, bool block, CancellationToken waitToken, CancellationToken cancellationToken)
+    private static async Task ReapAsync(
+        List<Task<TickReport>> running, List<TickReport> reports, List<Exception> failures, bool block, Action<TickReport>? onTick, CancellationToken waitToken, CancellationToken cancellationToken)
     {
         if (block && running.Count > 0 && !running.Any(t => t.IsCompleted))
         {
@@ -151,6 +155,7 @@ public sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, Due
             try
             {
                 reports.Add(await done);
+                onTick?.Invoke(reports[^1]);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -21,6 +21,25 @@ internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer
         DateTimeOffset? failingSince = null;
         var storageDown = false;
         var initialized = false;
+        void Recovered()
+        {
+            if (failingSince is { } since)
+            {
+                var seconds = (clock.GetUtcNow() - since).TotalSeconds;
+                if (storageDown)
+                {
+                    logger.LogWarning("Storage answers again after {Seconds:F0} s; ticking resumed", seconds);
+                }
+                else
+                {
+                    logger.LogWarning("Ticks succeed again after {Seconds:F0} s of failures", seconds);
+                }
+            }
+
+            backoff = TimeSpan.Zero;
+            failingSince = null;
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -40,22 +59,10 @@ internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer
                 var now = clock.GetUtcNow();
                 var next = driver.NextTickAfter(now + backoff);
                 await Task.Delay(next - now, clock, stoppingToken);
-                await driver.RunInvocationAsync(driver.NextTickAfter(next), stoppingToken);
-                if (failingSince is { } since)
-                {
-                    var seconds = (clock.GetUtcNow() - since).TotalSeconds;
-                    if (storageDown)
-                    {
-                        logger.LogWarning("Storage answers again after {Seconds:F0} s; ticking resumed", seconds);
-                    }
-                    else
-                    {
-                        logger.LogWarning("Ticks succeed again after {Seconds:F0} s of failures", seconds);
-                    }
-                }
-
-                backoff = TimeSpan.Zero;
-                failingSince = null;
+                // The first tick that succeeds ends the outage, not the invocation's end: an invocation with a
+                // backlog can last until the next outage, and backoff must start again from a second then.
+                await driver.RunInvocationAsync(driver.NextTickAfter(next), stoppingToken, onTick: _ => Recovered());
+                Recovered();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
