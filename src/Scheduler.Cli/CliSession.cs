@@ -28,6 +28,8 @@ internal sealed class CliSession : IAsyncDisposable
     public JobCatalogStore Catalog => _provider.GetRequiredService<JobCatalogStore>();
     public SchedulerTables Tables => _provider.GetRequiredService<SchedulerTables>();
     public TimeProvider Clock => _provider.GetRequiredService<TimeProvider>();
+    public DueIndex Index => _provider.GetRequiredService<DueIndex>();
+    public RowQuarantine Quarantine => _provider.GetRequiredService<RowQuarantine>();
 
     /// <summary>An admin API that accepts <paramref name="job"/> even when the catalog lacks it (the CLI warns instead).</summary>
     public ScheduleAdmin AdminAccepting(string? job) =>

@@ -25,7 +25,7 @@ internal sealed class Output(TextWriter writer, TextWriter errors, bool json)
         var table = new Table().Border(TableBorder.Rounded);
         if (title is not null)
         {
-            table.Title(new TableTitle(title));
+            table.Title(new TableTitle(Markup.Escape(title)));
         }
 
         foreach (var column in columns)

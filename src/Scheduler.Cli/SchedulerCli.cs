@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using Azure;
 using Scheduler.Azure.Admin;
 using Scheduler.Cli.Commands;
@@ -32,6 +33,11 @@ public static class SchedulerCli
         root.Add(TransferCommands.Import(context));
 
         var parsed = root.Parse(args);
+        if (parsed.Action is ParseErrorAction)
+        {
+            return UsageErrors.Report(parsed, error);
+        }
+
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken);
     }
 }
@@ -76,6 +82,11 @@ internal sealed class CommandContext(TextWriter output, TextWriter error, Func<s
                 error.WriteLine($"error: {(ex is KeyNotFoundException k ? k.Message.Trim('\'') : ex.Message)}");
                 return 2;
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"error: {ex.Message}; check the file's path and permissions");
+                return 2;
+            }
             catch (RequestFailedException ex)
             {
                 error.WriteLine($"error: storage answered {ex.Status} {ex.ErrorCode}: {ex.Message.Split('\n')[0]}");
@@ -86,6 +97,18 @@ internal sealed class CommandContext(TextWriter output, TextWriter error, Func<s
                 var cause = ex is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[^1].Message : ex.Message;
                 error.WriteLine($"error: cannot reach storage ({cause.Split('\n')[0]}); check --connection or --account-url");
                 return 3;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                error.WriteLine("cancelled");
+                return 130;
+            }
+            catch (Exception ex)
+            {
+                // Never an unhandled exception (exit 134 and a stack trace): one line, and an exit code scripts can tell apart.
+                error.WriteLine($"error: unexpected {ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
+                error.WriteLine("this is a bug in the scheduler CLI, not in your input; please report it with the command you ran");
+                return 4;
             }
         };
 }

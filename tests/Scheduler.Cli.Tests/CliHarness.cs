@@ -31,6 +31,7 @@ public sealed class CliHarness : IAsyncDisposable
     public StateStore States => _app.GetRequiredService<StateStore>();
     public TableClient Schedules => _app.GetRequiredService<SchedulerTables>().Schedules;
     public TableClient StateTable => _app.GetRequiredService<SchedulerTables>().State;
+    public SchedulerTables Tables => _app.GetRequiredService<SchedulerTables>();
 
     public static async Task<CliHarness> StartAsync(AzuriteFixture azurite)
     {

@@ -33,6 +33,9 @@ public sealed class ReliabilityScenarioTests(ITestOutputHelper output)
     [Fact]
     public Task EditsUnderLoad_EveryRunUsesTheDefinitionInForce_NoneTwice() => RunAsync(EditsUnderLoadScenario.RunAsync);
 
+    [Fact]
+    public Task HostileRows_AreSetAsideAndReported_NothingElseStops() => RunAsync(HostileRowsScenario.RunAsync);
+
     private async Task RunAsync(Func<ScenarioSize, TextWriter, Task<ScenarioReport>> scenario)
     {
         // Act

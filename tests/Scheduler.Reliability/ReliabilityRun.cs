@@ -20,6 +20,7 @@ public static class ReliabilityRun
             ["poison"] = PoisonScenario.RunAsync,
             ["queue-duplicates"] = QueueDuplicatesScenario.RunAsync,
             ["edits"] = EditsUnderLoadScenario.RunAsync,
+            ["hostile-rows"] = HostileRowsScenario.RunAsync,
         };
 
     public static async Task<int> MainAsync(string[] args, TextWriter output)

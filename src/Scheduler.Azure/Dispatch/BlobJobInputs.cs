@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
 using Scheduler.Jobs;
 using Scheduler.Schedules;
 
@@ -12,7 +13,7 @@ namespace Scheduler.Azure.Dispatch;
 /// A run's view of the blobs under its schedule's Input. Streams are opened only when the job asks, tracked, and
 /// disposed when the run ends; each blob read is recorded with its ETag for the ledger.
 /// </summary>
-internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? location, ScheduleKey schedule) : IJobInputs, IAsyncDisposable
+internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? location, ScheduleKey schedule, ILogger logger) : IJobInputs, IAsyncDisposable
 {
     private readonly ConcurrentBag<Stream> _opened = [];
     private readonly ConcurrentDictionary<string, string> _read = new(StringComparer.Ordinal);
@@ -46,6 +47,13 @@ internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? loca
 
                 foreach (var item in page.Values)
                 {
+                    if (HasDotSegment(item.Name))
+                    {
+                        // A URL built from "a/../../other/b" leaves the container: such a blob is never handed to a job.
+                        logger.LogWarning("Input blob {Blob} in container {Container} was passed over: its name has '.' or '..' segments; rename it", item.Name, location.Container);
+                        continue;
+                    }
+
                     yield return new Input(this, container.GetBlobClient(item.Name), Unquoted(item.Properties.ETag?.ToString()), item.Properties.ContentLength ?? 0);
                 }
             }
@@ -58,7 +66,7 @@ internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? loca
 
     public async Task<IJobInput> GetAsync(string name, CancellationToken cancellationToken = default)
     {
-        if (name.StartsWith('/') || name.Split('/').Any(s => s is ".." or "."))
+        if (name.StartsWith('/') || HasDotSegment(name))
         {
             throw new JobInputException($"input name \"{name}\" must be relative to the schedule's Input {Location} without '.' or '..' segments");
         }
@@ -84,6 +92,8 @@ internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? loca
             await stream.DisposeAsync();
         }
     }
+
+    private static bool HasDotSegment(string name) => name.Split('/', '\\').Any(s => s is ".." or ".");
 
     /// <summary>Listing and properties quote ETags differently; the ledger records one form.</summary>
     private static string Unquoted(string? etag) => etag?.Trim('"') ?? "";

@@ -18,12 +18,15 @@ public sealed class DefinitionApplier(
     DueIndex index,
     JobCatalog catalog,
     DefinitionResolver resolver,
+    RowQuarantine quarantine,
+    LedgerRecovery recovery,
     SchedulerOptions options,
     TimeProvider clock,
     ILogger<DefinitionApplier> logger)
 {
     /// <summary>True when the state changed; false when it already reflects the entry.</summary>
-    public async ValueTask<bool> ApplyAsync(ScheduleKey key, TableEntity entity, CancellationToken cancellationToken)
+    /// <param name="seed">For a schedule without a state row: what is known of it already (a state rebuilt from its ledger).</param>
+    public async ValueTask<bool> ApplyAsync(ScheduleKey key, TableEntity entity, CancellationToken cancellationToken, ScheduleState? seed = null)
     {
         var now = clock.GetUtcNow();
         var current = await states.GetAsync(key, cancellationToken);
@@ -37,23 +40,28 @@ public sealed class DefinitionApplier(
             }
 
             entity = fresh;
+            if (current.Faults.Count > 0)
+            {
+                current = await SalvageAsync(current, cancellationToken);
+            }
         }
 
         var etag = entity.ETag.ToString();
         var columns = DefinitionStore.ColumnsOf(entity);
         var snapshot = ColumnSnapshot.Serialize(columns);
-        var valid = ScheduleValidator.TryValidate(key, columns, catalog.Validation, out var definition, out var errors);
-        if (current?.State.DefinitionETag == etag && (current.State.Status != ScheduleStatus.Invalid || !valid))
+        var valid = TryValidate(key, columns, out var definition, out var errors);
+        if (current?.State.DefinitionETag == etag && (current.State.Status != ScheduleStatus.Invalid || !valid) && current.Faults.Count == 0)
         {
             return false;
         }
 
         var changedAt = entity.Timestamp is { } ts && ts < now ? ts : now;
+        var basis = current?.State ?? seed;
         var state = valid
-            ? DefinitionChange.Apply(current?.State, definition!, etag, snapshot, changedAt)
-            : DefinitionChange.ApplyInvalid(current?.State, errors, etag, snapshot);
+            ? DefinitionChange.Apply(basis, definition!, etag, snapshot, changedAt)
+            : DefinitionChange.ApplyInvalid(basis, errors, etag, snapshot);
         var wakeAt = definition is not null ? resolver.PlannerFor(definition).WakeAt(state) : DuePlanner.LeaseWakeAt(state);
-        var change = current is null ? "Added" : current.State.Status == ScheduleStatus.Deleted ? "Re-added" : "Edited";
+        var change = current is null ? (seed is null ? "Added" : "Re-created") : current.State.Status == ScheduleStatus.Deleted ? "Re-added" : "Edited";
         var edit = new EditEntry(change, now, current?.State.Definition, snapshot, state.Status.ToString(), state.Error);
 
         // Index first: a crash after this leaves a harmless extra entry, never a schedule without one.
@@ -80,6 +88,36 @@ public sealed class DefinitionApplier(
         }
 
         return true;
+    }
+
+    /// <summary>The validator's verdict; should it ever throw on some input, the entry is marked invalid with the reason instead of failing every pass.</summary>
+    private bool TryValidate(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ScheduleDefinition? definition, out IReadOnlyList<string> errors)
+    {
+        try
+        {
+            return ScheduleValidator.TryValidate(key, columns, catalog.Validation, out definition, out errors);
+        }
+        catch (Exception ex) when (ex is ArithmeticException or ArgumentException or FormatException or InvalidOperationException)
+        {
+            logger.LogError(ex, "Validating {ScheduleId} threw; the entry is marked invalid", key.ToString());
+            definition = null;
+            errors = [$"the entry could not be validated ({ex.GetType().Name}: {ex.Message}); check its columns against README"];
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A state row with columns that do not read (written by hand or by a tool): its columns are copied to the
+    /// quarantine, and what it lost of its runs is rebuilt from the ledger. The commit that follows replaces the row whole.
+    /// </summary>
+    private async Task<LoadedState> SalvageAsync(LoadedState current, CancellationToken cancellationToken)
+    {
+        if (await states.GetEntityAsync(current.Key, cancellationToken) is { } raw)
+        {
+            await quarantine.ReportAsync(states.Fault(raw, current.Faults), raw, cancellationToken);
+        }
+
+        return current with { State = await recovery.RecoverAsync(current.Key, current.State, StateEntity.LostRuns(current.Faults), cancellationToken) };
     }
 
     /// <summary>The entry is gone: the state is marked Deleted (its ledger is kept). False when it already is.</summary>

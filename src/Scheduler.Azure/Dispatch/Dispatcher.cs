@@ -14,6 +14,7 @@ public sealed class Dispatcher(
     Reconciler reconciler,
     DueIndex index,
     ScheduleDispatch schedules,
+    RowQuarantine quarantine,
     SchedulerOptions options,
     StorageRequestCounter requests,
     TimeProvider clock,
@@ -48,7 +49,13 @@ public sealed class Dispatcher(
             counters.Error(error);
         }
 
-        var due = await index.QueryDueAsync(started, options.MaxDuePerTick, cancellationToken);
+        var bad = new List<RowFault>();
+        var due = await index.QueryDueAsync(started, options.MaxDuePerTick, bad, cancellationToken);
+        foreach (var fault in bad)
+        {
+            await QuarantineAsync(fault, counters, cancellationToken);
+        }
+
         var tick = Interlocked.Increment(ref _ticks);
         var dueSchedules = due.GroupBy(e => e.Key).Select(g => g.OrderBy(e => e.WakeAt).ToList()).ToList();
         var bySchedule = dueSchedules.Where(entries => _inFlight.TryAdd(entries[0].Key.Value, tick)).ToArray();
@@ -69,9 +76,24 @@ public sealed class Dispatcher(
 
         var report = counters.ToReport(started, due.Count, dueSchedules.Count - bySchedule.Length, requests.Total - requestsBefore, clock.GetUtcNow() - started);
         logger.LogInformation(
-            "Tick: {Due} due, {Claimed} claimed, {Ran} ran, {Failed} failed, {Skipped} skipped, {Missed} missed, {Conflicts} conflicts, {Edits} edits, {Requests} storage requests, {DurationMs} ms",
-            report.DueEntries, report.Claimed, report.Ran, report.Failed, report.Skipped, report.Missed, report.Conflicts, report.Edits, report.StorageRequests, (long)report.Duration.TotalMilliseconds);
+            "Tick: {Due} due, {Claimed} claimed, {Ran} ran, {Failed} failed, {Skipped} skipped, {Missed} missed, {Conflicts} conflicts, {Edits} edits, {Quarantined} rows quarantined, {Requests} storage requests, {DurationMs} ms",
+            report.DueEntries, report.Claimed, report.Ran, report.Failed, report.Skipped, report.Missed, report.Conflicts, report.Edits, report.Quarantined, report.StorageRequests, (long)report.Duration.TotalMilliseconds);
         return report;
+    }
+
+    /// <summary>An index row that names no schedule: reported with its keys, then removed so it is not read every tick.</summary>
+    private async Task QuarantineAsync(RowFault fault, TickCounters counters, CancellationToken cancellationToken)
+    {
+        counters.Quarantined();
+        try
+        {
+            await quarantine.ReportAsync(fault, new global::Azure.Data.Tables.TableEntity(fault.PartitionKey, fault.RowKey), cancellationToken);
+            await index.RemoveBadRowAsync(fault, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Removing the unreadable due index row {RowKey} failed; it is passed over and tried again next tick", fault.RowKey);
+        }
     }
 
     private async Task ProcessAsync(List<DueEntry> entries, DateTimeOffset started, long tick, TickCounters counters, CancellationToken cancellationToken)

@@ -28,7 +28,7 @@ public sealed class JobRunner(
     {
         var started = clock.GetUtcNow();
         var logger = loggers.CreateLogger($"Scheduler.Jobs.{definition.Job}");
-        var inputs = new BlobJobInputs(blobs, definition.Input, definition.Key);
+        var inputs = new BlobJobInputs(blobs, definition.Input, definition.Key, logger);
         var scope = scopes.CreateAsyncScope();
         RunResult result;
         try

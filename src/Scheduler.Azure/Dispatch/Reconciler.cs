@@ -24,6 +24,7 @@ public sealed class Reconciler(
     StateStore states,
     DefinitionApplier applier,
     ConflictRetry retry,
+    RowQuarantine quarantine,
     SchedulerOptions options,
     TimeProvider clock,
     ILogger<Reconciler> logger) : IDisposable
@@ -243,13 +244,21 @@ public sealed class Reconciler(
     private async Task<Dictionary<string, string?>> PrimeAsync(CancellationToken cancellationToken)
     {
         var applied = new Dictionary<string, string?>(StringComparer.Ordinal);
-        await foreach (var (key, etag, status) in states.ScanAsync(cancellationToken))
+        var bad = new List<(RowFault, TableEntity)>();
+        // A damaged row is left out, so its schedule's definition is applied again (which repairs it); one whose
+        // PartitionKey names no schedule is only reported.
+        await foreach (var (key, etag, status) in states.ScanAsync((fault, row) => bad.Add((fault, row)), cancellationToken))
         {
             // Invalid entries are looked at again once per process: a redeploy may have registered the missing job.
             if (status != ScheduleStatus.Deleted)
             {
                 applied[key.Value] = status == ScheduleStatus.Invalid ? null : etag;
             }
+        }
+
+        foreach (var (fault, row) in bad.Where(b => !ScheduleKey.TryParse(b.Item2.PartitionKey, out _)))
+        {
+            await quarantine.ReportAsync(fault, row, cancellationToken);
         }
 
         return applied;

@@ -20,6 +20,7 @@ public sealed class ScheduleDispatch(
     StateStore states,
     DefinitionResolver resolver,
     Reconciler reconciler,
+    StateRepair repair,
     JobRunner runner,
     RunCompletion completion,
     OccurrenceQueue queue,
@@ -39,6 +40,17 @@ public sealed class ScheduleDispatch(
         try
         {
             var current = await states.GetAsync(key, cancellationToken);
+            if (current is { Faults.Count: > 0 })
+            {
+                counters.Quarantined();
+                current = await repair.RepairAsync(key, cancellationToken);
+            }
+            else if (current is null && await repair.RecreateAsync(key, cancellationToken))
+            {
+                counters.Quarantined();
+                current = await states.GetAsync(key, cancellationToken);
+            }
+
             if (current is not null
                 && (reconciler.HasUnappliedEdit(key, current.State) || reconciler.MayHaveMissedEdits(tickStart - Reconciler.EditFreshness))
                 && await reconciler.ApplyIfEditedAsync(key, current.State, cancellationToken))

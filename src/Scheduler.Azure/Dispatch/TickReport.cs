@@ -14,7 +14,8 @@ public sealed record TickReport(
     IReadOnlyList<string> Errors,
     long StorageRequests,
     TimeSpan Duration,
-    int Held = 0)
+    int Held = 0,
+    int Quarantined = 0)
 {
     public int Ran => Succeeded + Failed;
 
@@ -25,7 +26,7 @@ public sealed record TickReport(
 /// <summary>Thread-safe counters a tick fills in.</summary>
 public sealed class TickCounters
 {
-    private int _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits;
+    private int _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits, _quarantined;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _errors = new();
 
     public void Claimed(int n) => Interlocked.Add(ref _claimed, n);
@@ -49,7 +50,9 @@ public sealed class TickCounters
     public void Conflict() => Interlocked.Increment(ref _conflicts);
     public void Edits(int n) => Interlocked.Add(ref _edits, n);
     public void Error(string message) => _errors.Enqueue(message);
+    /// <summary>A row this tick could not use as it was: a due index entry set aside, a damaged or deleted state row rebuilt from its definition and ledger.</summary>
+    public void Quarantined() => Interlocked.Increment(ref _quarantined);
 
     public TickReport ToReport(DateTimeOffset started, int due, int held, long requests, TimeSpan duration) =>
-        new(started, due, _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits, [.. _errors], requests, duration, held);
+        new(started, due, _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits, [.. _errors], requests, duration, held, _quarantined);
 }

@@ -47,6 +47,9 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton<DefinitionResolver>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<DefinitionApplier>();
+        services.AddSingleton<RowQuarantine>();
+        services.AddSingleton<LedgerRecovery>();
+        services.AddSingleton<StateRepair>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<DispatchLanes>();
         services.AddSingleton<ScheduleDispatch>();

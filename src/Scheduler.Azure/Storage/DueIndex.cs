@@ -20,15 +20,24 @@ public sealed class DueIndex(SchedulerTables tables)
 
     private TableClient Table => tables.DueIndex;
 
-    public async Task<IReadOnlyList<DueEntry>> QueryDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    /// <summary>The entries due by <paramref name="now"/>, earliest first; a row whose key does not parse goes to <paramref name="bad"/>.</summary>
+    public async Task<IReadOnlyList<DueEntry>> QueryDueAsync(DateTimeOffset now, int max, ICollection<RowFault> bad, CancellationToken cancellationToken)
     {
         var bound = Ticks(now.AddTicks(1));
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {bound}");
         var due = new List<DueEntry>();
         await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), select: ["RowKey"], cancellationToken: cancellationToken))
         {
-            due.Add(Parse(e.RowKey));
-            if (due.Count >= max)
+            if (TryParse(e.RowKey, out var entry, out var reason))
+            {
+                due.Add(entry);
+            }
+            else
+            {
+                bad.Add(Fault(e.RowKey, reason));
+            }
+
+            if (due.Count + bad.Count >= max)
             {
                 break;
             }
@@ -37,17 +46,49 @@ public sealed class DueIndex(SchedulerTables tables)
         return due;
     }
 
-    /// <summary>The earliest wake time before <paramref name="before"/>, or null: what a precise tick waits for.</summary>
+    /// <summary>The earliest wake time before <paramref name="before"/>, or null: what a precise tick waits for. Rows that do not parse are passed over (the tick quarantines them).</summary>
     public async Task<DateTimeOffset?> PeekEarliestAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {Ticks(before)}");
-        await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: cancellationToken))
+        var passedOver = 0;
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 8, select: ["RowKey"], cancellationToken: cancellationToken))
         {
-            return Parse(e.RowKey).WakeAt;
+            if (TryParse(e.RowKey, out var entry, out _))
+            {
+                return entry.WakeAt;
+            }
+
+            if (++passedOver >= 100)
+            {
+                return DateTimeOffset.MinValue; // due now: a tick reads and quarantines them
+            }
         }
 
         return null;
     }
+
+    /// <summary>Every row of the index whose key does not parse (for doctor: also those not yet due).</summary>
+    public async Task<IReadOnlyList<RowFault>> FindBadRowsAsync(CancellationToken cancellationToken)
+    {
+        var bad = new List<RowFault>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            if (e.PartitionKey != Partition)
+            {
+                bad.Add(new RowFault(Table.Name, e.PartitionKey, e.RowKey, $"the due index has one partition, \"{Partition}\"; this row is not the scheduler's"));
+            }
+            else if (!TryParse(e.RowKey, out _, out var reason))
+            {
+                bad.Add(Fault(e.RowKey, reason));
+            }
+        }
+
+        return bad;
+    }
+
+    /// <summary>Removes a row that does not parse (once the quarantine holds its copy): it names no schedule, so no wake-up is lost.</summary>
+    public async Task RemoveBadRowAsync(RowFault fault, CancellationToken cancellationToken) =>
+        await Table.DeleteEntityAsync(fault.PartitionKey, fault.RowKey, ETag.All, cancellationToken);
 
     public Task UpsertAsync(DateTimeOffset wakeAt, ScheduleKey key, CancellationToken cancellationToken) =>
         Table.UpsertEntityAsync(new TableEntity(Partition, RowKey(wakeAt, key)), TableUpdateMode.Replace, cancellationToken);
@@ -92,10 +133,27 @@ public sealed class DueIndex(SchedulerTables tables)
 
     private static string Ticks(DateTimeOffset at) => at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
 
-    private static DueEntry Parse(string rowKey)
+    private RowFault Fault(string rowKey, string reason) => new(Table.Name, Partition, rowKey, reason);
+
+    /// <summary>"ticks|group|id" with 19 digits of UTC ticks, as <see cref="RowKey"/> writes it; anything else is someone else's row.</summary>
+    internal static bool TryParse(string rowKey, out DueEntry entry, out string reason)
     {
+        entry = null!;
         var bar = rowKey.IndexOf('|', StringComparison.Ordinal);
-        var ticks = long.Parse(rowKey[..bar], CultureInfo.InvariantCulture);
-        return new DueEntry(new DateTimeOffset(ticks, TimeSpan.Zero), ScheduleKey.Parse(rowKey[(bar + 1)..]), rowKey);
+        if (bar != 19 || !long.TryParse(rowKey.AsSpan(0, bar), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) || ticks > DateTimeOffset.MaxValue.UtcTicks)
+        {
+            reason = "RowKey is not \"<19 digits of UTC ticks>|<group>|<id>\" as the scheduler writes it";
+            return false;
+        }
+
+        if (!ScheduleKey.TryParse(rowKey[(bar + 1)..], out var key))
+        {
+            reason = "RowKey's schedule part is not \"<group>|<id>\"";
+            return false;
+        }
+
+        entry = new DueEntry(new DateTimeOffset(ticks, TimeSpan.Zero), key, rowKey);
+        reason = "";
+        return true;
     }
 }

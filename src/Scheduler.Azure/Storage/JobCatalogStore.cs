@@ -29,14 +29,15 @@ public sealed class JobCatalogStore(SchedulerTables tables)
     {
         var jobs = (await ListAsync(cancellationToken)).Select(j => j.Name).ToHashSet(StringComparer.Ordinal);
         var settings = await tables.Jobs.GetEntityIfExistsAsync<TableEntity>(SettingsPartition, ValidationRow, cancellationToken: cancellationToken);
-        var row = settings.HasValue ? settings.Value : null;
-        var containers = row?.GetString("AllowedContainers") ?? "";
-        var maxSeconds = row?.GetInt64("MaxTimeoutSeconds");
+        // Read defensively: a column someone retyped reads as unset (the app rewrites the row at its next start).
+        var row = settings.HasValue ? new RowReader(settings.Value!) : null;
+        var containers = row?.Text("AllowedContainers") ?? "";
+        var maxSeconds = row?.Long("MaxTimeoutSeconds", 1, (long)TimeSpan.MaxValue.TotalSeconds);
         return new ValidationContext(
             jobs,
             containers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
             maxSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
-            row?.GetString("MaxTimeoutReason"));
+            row?.Text("MaxTimeoutReason"));
     }
 
     private async Task PublishJobsAsync(IEnumerable<JobRegistration> registrations, CancellationToken cancellationToken)
@@ -68,7 +69,8 @@ public sealed class JobCatalogStore(SchedulerTables tables)
         var jobs = new List<(string, string?, string?)>();
         await foreach (var row in tables.Jobs.QueryAsync<TableEntity>(e => e.PartitionKey == Partition, cancellationToken: cancellationToken))
         {
-            jobs.Add((row.RowKey, row.GetString("Description"), row.GetString("ExampleArgs")));
+            var columns = new RowReader(row);
+            jobs.Add((row.RowKey, columns.Text("Description"), columns.Text("ExampleArgs")));
         }
 
         return jobs;

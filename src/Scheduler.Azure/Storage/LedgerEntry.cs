@@ -16,10 +16,13 @@ public sealed record LedgerEntry(
     string? ErrorMessage,
     long Count,
     DateTimeOffset? LastDue,
-    string? InputsRead)
+    string? InputsRead,
+    DateTimeOffset? ClaimedAt = null,
+    DateTimeOffset? LeaseUntil = null,
+    string? Fault = null)
 {
     public TimeSpan? Duration => StartedAt is { } s && FinishedAt is { } f ? f - s : null;
 }
 
 /// <summary>One row of a schedule's edit history: what the definition was, what it became, and when the dispatcher saw it.</summary>
-public sealed record EditEntry(string Change, DateTimeOffset DetectedAt, string? Previous, string? New, string Status, string? Error);
+public sealed record EditEntry(string Change, DateTimeOffset DetectedAt, string? Previous, string? New, string Status, string? Error, string? Fault = null);

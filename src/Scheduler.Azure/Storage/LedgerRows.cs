@@ -76,18 +76,33 @@ internal static class LedgerRows
         return row;
     }
 
-    public static LedgerEntry Read(TableEntity e) => new(
-        e.RowKey,
-        Enum.TryParse<RunStatus>(e.GetString("Status"), out var status) ? status : RunStatus.Running,
-        Iso.Parse(e.GetString("Due")) ?? DateTimeOffset.MinValue,
-        e.GetInt32("Attempt") ?? 0,
-        e.GetString("SkipReason") ?? e.GetString("Reason"), // a job's own skip reason says more than why it was claimed
-        e.GetString("Instance"),
-        Iso.Parse(e.GetString("StartedAt")),
-        Iso.Parse(e.GetString("FinishedAt")),
-        e.GetString("ErrorType"),
-        e.GetString("ErrorMessage"),
-        e.GetInt64("Count") ?? 1,
-        Iso.Parse(e.GetString("LastDue")),
-        e.GetString("InputsRead"));
+    /// <summary>A ledger row as written; a column that does not read is left out and named in <see cref="LedgerEntry.Fault"/>.</summary>
+    public static LedgerEntry Read(TableEntity e)
+    {
+        var row = new RowReader(e);
+        var entry = new LedgerEntry(
+            e.RowKey,
+            row.Named<RunStatus>("Status") ?? RunStatus.Running,
+            row.Instant("Due") ?? DateTimeOffset.MinValue,
+            row.Int("Attempt", 0) ?? 0,
+            row.Text("SkipReason") ?? row.Text("Reason"), // a job's own skip reason says more than why it was claimed
+            row.Text("Instance"),
+            row.Instant("StartedAt"),
+            row.Instant("FinishedAt"),
+            row.Text("ErrorType"),
+            row.Text("ErrorMessage"),
+            row.Long("Count", 1) ?? 1,
+            row.Instant("LastDue"),
+            row.Text("InputsRead"),
+            row.Instant("ClaimedAt"),
+            row.Instant("LeaseUntil"));
+        return row.Faults.Count == 0 ? entry : entry with { Fault = string.Join("; ", row.Faults) };
+    }
+
+    public static EditEntry ReadEdit(TableEntity e)
+    {
+        var row = new RowReader(e);
+        var entry = new EditEntry(row.Text("Change") ?? "", row.Instant("DetectedAt") ?? default, row.Text("Previous"), row.Text("New"), row.Text("Status") ?? "", row.Text("Error"));
+        return row.Faults.Count == 0 ? entry : entry with { Fault = string.Join("; ", row.Faults) };
+    }
 }

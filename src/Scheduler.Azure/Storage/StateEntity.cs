@@ -35,23 +35,46 @@ internal static class StateEntity
         return entity;
     }
 
-    public static ScheduleState FromEntity(TableEntity entity) => new()
+    /// <summary>
+    /// The state as stored. A column that does not read (a person or a tool wrote it) is left at its default and named
+    /// in <paramref name="faults"/>; when it is one the plan depends on, the state forgets which definition it was
+    /// planned from, so the definition is applied to it again before anything is claimed.
+    /// </summary>
+    public static ScheduleState FromEntity(TableEntity entity, out IReadOnlyList<string> faults)
     {
-        Status = Enum.TryParse<ScheduleStatus>(entity.GetString("Status"), out var status) ? status : ScheduleStatus.Active,
-        Error = entity.GetString("Error"),
-        DefinitionETag = entity.GetString("DefinitionETag"),
-        Definition = entity.GetString("Definition"),
-        Timing = entity.GetString("Timing"),
-        NextDue = Iso.Parse(entity.GetString("NextDue")),
-        InFlight = entity.GetString("InFlight") is { } inFlight ? JsonSerializer.Deserialize<List<InFlightRun>>(inFlight)! : [],
-        Pending = entity.GetString("Pending") is { } pending
-            ? JsonSerializer.Deserialize<long[][]>(pending)!.Select(p => new PendingRun(Ticks(p[0]), (int)p[1], Ticks(p[2]), (PendingKind)p[3])).ToList()
-            : [],
-        LastDue = Iso.Parse(entity.GetString("LastDue")),
-        LastStatus = Enum.TryParse<RunStatus>(entity.GetString("LastStatus"), out var last) ? last : null,
-        LastFinishedAt = Iso.Parse(entity.GetString("LastFinishedAt")),
-        LastError = entity.GetString("LastError"),
-    };
+        var row = new RowReader(entity);
+        var status = row.Named<ScheduleStatus>("Status");
+        var definitionETag = row.Text("DefinitionETag");
+        var definition = row.Text("Definition");
+        var timing = row.Text("Timing");
+        var nextDue = row.Instant("NextDue");
+        var planFaults = row.Faults.Count;
+        var state = new ScheduleState
+        {
+            Status = status ?? ScheduleStatus.Active,
+            Error = row.Text("Error"),
+            DefinitionETag = definitionETag,
+            Definition = definition,
+            Timing = timing,
+            NextDue = nextDue,
+            InFlight = row.Json<List<InFlightRun>, List<InFlightRun>>("InFlight", runs => runs.Any(r => r is null || r.Instance is null) ? throw new FormatException("a run without its instance") : runs) ?? [],
+            Pending = row.Json<long[][], List<PendingRun>>("Pending", rows => rows.Select(Pending).ToList()) ?? [],
+            LastDue = row.Instant("LastDue"),
+            LastStatus = row.Named<RunStatus>("LastStatus"),
+            LastFinishedAt = row.Instant("LastFinishedAt"),
+            LastError = row.Text("LastError"),
+        };
+        faults = row.Faults;
+        return planFaults > 0 ? state with { DefinitionETag = null } : state;
+    }
+
+    /// <summary>True when <paramref name="fault"/> (from <see cref="FromEntity"/>) lost a column that says what is in flight or pending.</summary>
+    public static bool LostRuns(IEnumerable<string> faults) =>
+        faults.Any(f => f.StartsWith("column InFlight ", StringComparison.Ordinal) || f.StartsWith("column Pending ", StringComparison.Ordinal) || f.StartsWith("column LastDue ", StringComparison.Ordinal));
+
+    private static PendingRun Pending(long[] p) => p is [var due, var attempt, var notBefore, var kind] && System.Enum.IsDefined((PendingKind)kind) && attempt is > 0 and < int.MaxValue
+        ? new PendingRun(Ticks(due), (int)attempt, Ticks(notBefore), (PendingKind)kind)
+        : throw new FormatException("a pending run is [due ticks, attempt, not-before ticks, kind]");
 
     internal static string? Truncate(string? text, int max = 4000) => text is null || text.Length <= max ? text : text[..max] + "…";
 

@@ -6,8 +6,11 @@ using Scheduler.Schedules;
 
 namespace Scheduler.Azure.Storage;
 
-/// <summary>A state row and its ETag, as read.</summary>
-public sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ETag, DateTimeOffset? WakeAt, string? Job);
+/// <summary>A state row and its ETag, as read; <paramref name="Faults"/> names the columns that did not read (none for a row the scheduler wrote).</summary>
+public sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ETag, DateTimeOffset? WakeAt, string? Job, IReadOnlyList<string>? Faults = null)
+{
+    public IReadOnlyList<string> Faults { get; init; } = Faults ?? [];
+}
 
 /// <summary>
 /// A schedule's partition of the state table: its state row, its run ledger and its edit history. Everything that
@@ -24,6 +27,13 @@ public sealed class StateStore(SchedulerTables tables)
         return response.HasValue ? Load(key, response.Value!) : null;
     }
 
+    /// <summary>The state row as stored, unparsed (for the quarantine's copy).</summary>
+    public async Task<TableEntity?> GetEntityAsync(ScheduleKey key, CancellationToken cancellationToken = default)
+    {
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(key.Value, StateKeys.State, cancellationToken: cancellationToken);
+        return response.HasValue ? response.Value : null;
+    }
+
     /// <summary>Commits a plan: the state (If-Match), a Running row per claim, the Skipped/Missed notes, and the lost-lease rows. Throws 412 when another instance got there first.</summary>
     public async Task<LoadedState> CommitPlanAsync(LoadedState current, Plan plan, DateTimeOffset? wakeAt, string instance, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -37,7 +47,7 @@ public sealed class StateStore(SchedulerTables tables)
         actions.AddRange(plan.Claims.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Claimed(key, job, c, instance, now))));
         actions.AddRange(plan.Notes.Select(n => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(key, job, n, instance, now))));
         var response = await Table.SubmitTransactionAsync(actions, cancellationToken);
-        return current with { State = plan.State, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt };
+        return current with { State = plan.State, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
     }
 
     /// <summary>Records a finished run: its ledger row, and (when it still holds its claim) the state it leaves, If-Match.</summary>
@@ -53,7 +63,7 @@ public sealed class StateStore(SchedulerTables tables)
         var response = await Table.SubmitTransactionAsync(
             [new TableTransactionAction(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(current.Key, state, wakeAt, current.Job, now), current.ETag), ledger],
             cancellationToken);
-        return current with { State = state, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt };
+        return current with { State = state, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
     }
 
     /// <summary>Writes a state (a manual trigger request, a started or released run), If-Match, with an optional ledger row merged in the same transaction.</summary>
@@ -63,13 +73,13 @@ public sealed class StateStore(SchedulerTables tables)
         if (ledgerMerge is null)
         {
             var response = await Table.UpdateEntityAsync(stateEntity, current.ETag, TableUpdateMode.Replace, cancellationToken);
-            return current with { State = state, ETag = response.Headers.ETag!.Value, WakeAt = wakeAt };
+            return current with { State = state, ETag = response.Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
         }
 
         var batch = await Table.SubmitTransactionAsync(
             [new TableTransactionAction(TableTransactionActionType.UpdateReplace, stateEntity, current.ETag), new TableTransactionAction(TableTransactionActionType.UpsertMerge, ledgerMerge)],
             cancellationToken);
-        return current with { State = state, ETag = batch.Value[0].Headers.ETag!.Value, WakeAt = wakeAt };
+        return current with { State = state, ETag = batch.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
     }
 
     /// <summary>Applies a definition change: the state (inserted, or replaced If-Match) and its edit history row, in one transaction.</summary>
@@ -111,7 +121,7 @@ public sealed class StateStore(SchedulerTables tables)
         var rows = new List<EditEntry>();
         await foreach (var e in Table.QueryAsync<TableEntity>(RangeFilter(key, StateKeys.EditPrefix), cancellationToken: cancellationToken))
         {
-            rows.Add(new EditEntry(e.GetString("Change") ?? "", Iso.Parse(e.GetString("DetectedAt")) ?? default, e.GetString("Previous"), e.GetString("New"), e.GetString("Status") ?? "", e.GetString("Error")));
+            rows.Add(LedgerRows.ReadEdit(e));
             if (rows.Count >= max)
             {
                 break;
@@ -142,33 +152,70 @@ public sealed class StateStore(SchedulerTables tables)
         return stale.Count;
     }
 
-    /// <summary>Every state row's key, definition ETag and status: what the reconciler compares definitions against.</summary>
+    /// <summary>
+    /// Every state row's key, definition ETag and status: what the reconciler compares definitions against. A row whose
+    /// key or columns do not read is passed to <paramref name="bad"/> and left out (the reconciler then applies the
+    /// schedule's definition again, as for a new entry).
+    /// </summary>
     public async IAsyncEnumerable<(ScheduleKey Key, string? DefinitionETag, ScheduleStatus Status)> ScanAsync(
+        Action<RowFault, TableEntity> bad,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var filter = TableClient.CreateQueryFilter($"RowKey eq {StateKeys.State}");
-        await foreach (var e in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "DefinitionETag", "Status"], cancellationToken: cancellationToken))
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "DefinitionETag", "Status"], cancellationToken: cancellationToken))
         {
-            yield return (ScheduleKey.Parse(e.PartitionKey), e.GetString("DefinitionETag"),
-                Enum.TryParse<ScheduleStatus>(e.GetString("Status"), out var s) ? s : ScheduleStatus.Active);
+            var row = new RowReader(e);
+            var etag = row.Text("DefinitionETag");
+            var status = row.Named<ScheduleStatus>("Status");
+            if (!ScheduleKey.TryParse(e.PartitionKey, out var key) || row.Faults.Count > 0)
+            {
+                bad(Fault(e, row.Faults), e);
+                continue;
+            }
+
+            yield return (key, etag, status ?? ScheduleStatus.Active);
         }
     }
 
-    /// <summary>Every state row in full (for tools: listing, doctor).</summary>
-    public async Task<IReadOnlyList<LoadedState>> ListAsync(CancellationToken cancellationToken = default)
+    /// <summary>Every state row in full (for tools: listing, doctor); rows whose PartitionKey is not a schedule key go to <paramref name="bad"/>.</summary>
+    public async Task<IReadOnlyList<LoadedState>> ListAsync(ICollection<RowFault>? bad, CancellationToken cancellationToken = default)
     {
         var filter = TableClient.CreateQueryFilter($"RowKey eq {StateKeys.State}");
         var states = new List<LoadedState>();
         await foreach (var e in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            states.Add(Load(ScheduleKey.Parse(e.PartitionKey), e));
+            if (ScheduleKey.TryParse(e.PartitionKey, out var key))
+            {
+                states.Add(Load(key, e));
+            }
+            else
+            {
+                bad?.Add(Fault(e, []));
+            }
         }
 
         return states;
     }
 
-    private static LoadedState Load(ScheduleKey key, TableEntity entity) =>
-        new(key, StateEntity.FromEntity(entity), entity.ETag, Iso.Parse(entity.GetString("WakeAt")), entity.GetString("Job"));
+    public Task<IReadOnlyList<LoadedState>> ListAsync(CancellationToken cancellationToken = default) => ListAsync(null, cancellationToken);
+
+    /// <summary>What is wrong with a state row, for the quarantine and for tools.</summary>
+    public RowFault Fault(TableEntity e, IReadOnlyList<string> faults) => new(
+        Table.Name,
+        e.PartitionKey,
+        e.RowKey,
+        ScheduleKey.TryParse(e.PartitionKey, out _)
+            ? string.Join("; ", faults)
+            : $"PartitionKey is not a schedule key (group|id){(faults.Count > 0 ? "; " + string.Join("; ", faults) : "")}");
+
+    private static LoadedState Load(ScheduleKey key, TableEntity entity)
+    {
+        var state = StateEntity.FromEntity(entity, out var faults);
+        var row = new RowReader(entity);
+        var wakeAt = row.Instant("WakeAt");
+        var job = row.Text("Job");
+        return new(key, state, entity.ETag, wakeAt, job, [.. faults, .. row.Faults]);
+    }
 
     private static string RangeFilter(ScheduleKey key, string prefix) =>
         TableClient.CreateQueryFilter($"PartitionKey eq {key.Value} and RowKey ge {prefix} and RowKey lt {StateKeys.After(prefix)}");

@@ -14,12 +14,16 @@ internal static class DoctorCommand
 
     public static Command Create(CommandContext context)
     {
-        var command = new Command("doctor", "Validate every entry and list what needs attention: invalid entries, unknown jobs, schedules that never fire again, runs stuck past their lease. Exits 1 if there is any.\n\nExample: scheduler doctor --json");
+        var clear = new Option<bool>("--clear-quarantine") { Description = "After listing them, forget the quarantined rows (their copies are in the listing; use --json to keep them)" };
+        var command = new Command("doctor", "Validate every entry and list what needs attention: invalid entries, unknown jobs, schedules that never fire again, runs stuck past their lease, rows of the scheduler's tables that do not read (quarantined or still in place). Exits 1 if there is any.\n\nExample: scheduler doctor --json") { clear };
         command.SetAction(context.With(async (session, output, parse, ct) =>
         {
             var now = session.Clock.GetUtcNow();
             var findings = new List<Finding>();
-            var states = (await session.States.ListAsync(ct)).ToDictionary(s => s.Key);
+            var badStates = new List<RowFault>();
+            var states = (await session.States.ListAsync(badStates, ct)).ToDictionary(s => s.Key);
+            var quarantined = await session.Quarantine.ListAsync(ct);
+            findings.AddRange(await UnreadableRowsAsync(session, states.Values, badStates, quarantined, ct));
             await foreach (var entity in session.Definitions.ScanAsync(ct))
             {
                 var key = DefinitionStore.KeyOf(entity);
@@ -74,9 +78,35 @@ internal static class DoctorCommand
                 output.Table($"{findings.Count} problem{(findings.Count == 1 ? "" : "s")}", ["id", "problem", "what to fix"], findings.Select(f => (IReadOnlyList<string?>)[f.Id, f.Problem, f.Detail]));
             }
 
+            if (parse.GetValue(clear))
+            {
+                foreach (var record in quarantined)
+                {
+                    await session.Quarantine.ForgetAsync(record.Fault, ct);
+                }
+
+                output.Line($"forgot {quarantined.Count} quarantined row{(quarantined.Count == 1 ? "" : "s")}");
+            }
+
             return findings.Count == 0 ? 0 : 1;
         }));
         return command;
+    }
+
+    /// <summary>Rows the host set aside, and rows that would be set aside when read: damaged state rows and due index rows naming no schedule.</summary>
+    private static async Task<List<Finding>> UnreadableRowsAsync(CliSession session, IEnumerable<LoadedState> states, List<RowFault> badStates, IReadOnlyList<QuarantineRecord> quarantined, CancellationToken ct)
+    {
+        var findings = quarantined.Select(q => new Finding(
+            $"{q.Fault.Table} row",
+            "quarantined row",
+            $"{q.Fault}; set aside {Times.Iso(q.LastSeenAt)} by {q.Instance}{(q.Original is { } o ? $"; as it was: {(o.Length > 300 ? o[..300] + "…" : o)}" : "")}")).ToList();
+        var known = quarantined.Select(q => (q.Fault.Table, q.Fault.PartitionKey, q.Fault.RowKey)).ToHashSet();
+        var unreported = badStates
+            .Concat(states.Where(s => s.Faults.Count > 0).Select(s => new RowFault(session.Tables.State.Name, s.Key.Value, StateKeys.State, string.Join("; ", s.Faults))))
+            .Concat(await session.Index.FindBadRowsAsync(ct))
+            .Where(f => !known.Contains((f.Table, f.PartitionKey, f.RowKey)));
+        findings.AddRange(unreported.Select(f => new Finding($"{f.Table} row", "unreadable row", $"{f}; the dispatcher sets it aside when it reads it; fix or delete the row")));
+        return findings;
     }
 
     /// <summary>The tzdb release due times are computed with, and how many states were planned under another one.</summary>

@@ -43,7 +43,8 @@ internal static class RunsCommand
             Times.Iso(r.StartedAt),
             r.Duration is { } d ? $"{d.TotalMilliseconds:0} ms" : null,
             r.Instance,
-            r.ErrorMessage is { } e ? $"{r.ErrorType}: {e}" : r.Status is RunStatus.Skipped or RunStatus.Missed ? r.Reason : null,
+            r.Fault is { } fault ? $"unreadable ledger row {r.RowKey}: {fault}"
+                : r.ErrorMessage is { } e ? $"{r.ErrorType}: {e}" : r.Status is RunStatus.Skipped or RunStatus.Missed ? r.Reason : null,
         ]));
 
     public static object ToJson(LedgerEntry r) => new
@@ -60,5 +61,6 @@ internal static class RunsCommand
         r.ErrorMessage,
         r.Count,
         lastDue = Times.Iso(r.LastDue),
+        r.Fault,
     };
 }

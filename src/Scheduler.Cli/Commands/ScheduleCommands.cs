@@ -103,6 +103,10 @@ internal static class ScheduleCommands
                 var s = state.State;
                 output.Table("state", ["status", "next due", "in flight", "pending", "last due", "last status", "error"],
                     [[s.Status.ToString(), Times.Iso(s.NextDue), s.InFlight.Count.ToString(CultureInfo.InvariantCulture), s.Pending.Count.ToString(CultureInfo.InvariantCulture), Times.Iso(s.LastDue), s.LastStatus?.ToString(), s.Error ?? s.LastError]]);
+                if (state.Faults.Count > 0)
+                {
+                    output.Line($"state row damaged: {string.Join("; ", state.Faults)}; the dispatcher repairs it from the definition and the ledger when it is next due");
+                }
             }
             else
             {
@@ -111,7 +115,7 @@ internal static class ScheduleCommands
 
             output.Table($"next due times (tzdb {TimeZones.TzdbVersion})", ["in zone", "UTC"], next.Select(n => (IReadOnlyList<string?>)[n.Local, n.Utc]));
             RunsCommand.Print(output, "last runs", runs);
-            output.Table("recent edits", ["seen at", "change", "status", "error"], edits.Select(e => (IReadOnlyList<string?>)[Times.Iso(e.DetectedAt), e.Change, e.Status, e.Error]));
+            output.Table("recent edits", ["seen at", "change", "status", "error"], edits.Select(e => (IReadOnlyList<string?>)[Times.Iso(e.DetectedAt), e.Change, e.Status, e.Fault is { } f ? $"unreadable edit row: {f}" : e.Error]));
             return 0;
         }));
         return command;

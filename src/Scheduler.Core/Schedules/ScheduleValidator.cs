@@ -125,6 +125,12 @@ public static class ScheduleValidator
                     return null;
                 }
 
+                if (every > IntervalParsing.Max)
+                {
+                    problems.Add($"Interval \"{text}\" is longer than 100 years ({IntervalParsing.Max.TotalDays:0} days); use a shorter interval, or RunAt for a one-off");
+                    return null;
+                }
+
                 return new TriggerSpec.Interval(every);
             default:
                 return read.Instant(ScheduleColumns.RunAt, zone) is { } at ? new TriggerSpec.Once(at) : null;

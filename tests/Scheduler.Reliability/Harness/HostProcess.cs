@@ -31,6 +31,8 @@ public sealed partial class HostProcess : IAsyncDisposable
 
     /// <summary>Queue deliveries that found their occurrence already started (or settled) and ran nothing.</summary>
     public int IgnoredDeliveries { get; private set; }
+    public int FailedTicks { get; private set; }
+    public int QuarantineLines { get; private set; }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
@@ -131,6 +133,15 @@ public sealed partial class HostProcess : IAsyncDisposable
             else if (line.Contains("is not waiting to start", StringComparison.Ordinal))
             {
                 IgnoredDeliveries++;
+            }
+            else if (line.Contains("Quarantined ", StringComparison.Ordinal) || line.Contains("re-created from its definition", StringComparison.Ordinal))
+            {
+                QuarantineLines++;
+            }
+
+            if (line.Contains("A tick failed", StringComparison.Ordinal))
+            {
+                FailedTicks++;
             }
         }
     }

@@ -16,9 +16,10 @@ public sealed record ScenarioSize(
     (int Min, int Max) KillAfterReady,
     TimeSpan QueueRun,
     int EditedSchedules,
-    TimeSpan EditRun)
+    TimeSpan EditRun,
+    TimeSpan HostileRun)
 {
-    public static ScenarioSize Quick { get; } = new("quick", 100, 10, 1, TimeSpan.FromSeconds(15), 4, TimeSpan.FromSeconds(25), 1000, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(50), 7, (1000, 6000), TimeSpan.FromSeconds(30), 40, TimeSpan.FromSeconds(40));
+    public static ScenarioSize Quick { get; } = new("quick", 100, 10, 1, TimeSpan.FromSeconds(15), 4, TimeSpan.FromSeconds(25), 1000, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(50), 7, (1000, 6000), TimeSpan.FromSeconds(30), 40, TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(30));
 
-    public static ScenarioSize Soak { get; } = new("soak", 120, 30, 3, TimeSpan.FromSeconds(20), 4, TimeSpan.FromMinutes(3), 1000, TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(2), 11, (2000, 8000), TimeSpan.FromMinutes(2), 100, TimeSpan.FromMinutes(2));
+    public static ScenarioSize Soak { get; } = new("soak", 120, 30, 3, TimeSpan.FromSeconds(20), 4, TimeSpan.FromMinutes(3), 1000, TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(2), 11, (2000, 8000), TimeSpan.FromMinutes(2), 100, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2));
 }
