@@ -21,6 +21,13 @@ param dispatchMode string = 'Inline'
 
 var abbreviation = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
+var deploymentContainerName = 'app-package-${abbreviation}'
+// What the app uses in its storage account; each role below is scoped to exactly these.
+var hostContainers = [ 'azure-webjobs-hosts', 'azure-webjobs-secrets' ]
+var inputContainers = [ 'imports' ]
+var schedulerTables = [ 'Schedules', 'ScheduleState', 'ScheduleDue', 'Jobs' ]
+var jobTables = [ 'Heartbeats', 'Customers' ]
+var queues = [ 'scheduler-occurrences', 'scheduler-occurrences-poison' ]
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -45,7 +52,11 @@ module storage 'app/storage.bicep' = {
     name: 'st${abbreviation}'
     location: location
     tags: tags
-    deploymentContainerName: 'app-package-${abbreviation}'
+    deploymentContainerName: deploymentContainerName
+    hostContainers: hostContainers
+    inputContainers: inputContainers
+    tables: concat(schedulerTables, jobTables)
+    queues: queues
   }
 }
 
@@ -68,6 +79,12 @@ module rbac 'app/rbac.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     appPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
+    deploymentContainerName: deploymentContainerName
+    hostContainers: hostContainers
+    inputContainers: inputContainers
+    schedulerTables: schedulerTables
+    jobTables: jobTables
+    queues: queues
   }
 }
 
@@ -81,14 +98,14 @@ module functionApp 'app/function.bicep' = {
     tags: union(tags, { 'azd-service-name': 'scheduler' })
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
-    deploymentContainerUrl: '${storage.outputs.blobEndpoint}app-package-${abbreviation}'
+    deploymentContainerUrl: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
     blobEndpoint: storage.outputs.blobEndpoint
     queueEndpoint: storage.outputs.queueEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     appInsightsConnectionString: monitoring.outputs.connectionString
     tickSchedule: tickSchedule
     dispatchMode: dispatchMode
-    inputContainers: storage.outputs.inputContainers
+    inputContainers: inputContainers
   }
   dependsOn: [ rbac ] // the app starts reading storage as soon as it exists; give it its roles first
 }

@@ -7,6 +7,11 @@ if (args.FirstOrDefault() == "memory")
     return await MemoryProbe.RunChildAsync(args[1], args[2]);
 }
 
+if (args.FirstOrDefault() == "import")
+{
+    return await ImportBench.RunChildAsync(args[1], args[2]);
+}
+
 if (args.FirstOrDefault() == "quartz-node")
 {
     return await QuartzNode.RunAsync(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), args[5]);
@@ -116,6 +121,18 @@ async Task MeasureIdleAsync(int size)
 {
     results.Idle.Add((size, await IdleBench.RunAsync(azurite.ConnectionString, size)));
     log.WriteLine(FormattableString.Invariant($"idle at {size:N0}: {results.Idle[^1].Requests}"));
+}
+
+if (options.Runs("import"))
+{
+    var import = await ImportBench.RunAsync(azurite.ConnectionString, options.ImportRows, log);
+    var current = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "# Benchmarks\n";
+    await File.WriteAllTextAsync(options.Output, ImportBench.Merge(current, import, options.Command));
+    if (options.Parts.Count == 1)
+    {
+        log.WriteLine($"wrote the import section of {options.Output}");
+        return 0;
+    }
 }
 
 int RepeatsAt(int size) => size >= 10_000 ? 1 : options.Repeats; // a 10,000 run takes minutes on this Azurite

@@ -66,12 +66,11 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
       appSettings: [
-        // The Functions host's own storage (timer locks, queue trigger), by identity.
+        // The Functions host's own storage (timer locks, host keys), by identity; it needs no tables.
         { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
         { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
         { name: 'AzureWebJobsStorage__blobServiceUri', value: blobEndpoint }
         { name: 'AzureWebJobsStorage__queueServiceUri', value: queueEndpoint }
-        { name: 'AzureWebJobsStorage__tableServiceUri', value: tableEndpoint }
         // The scheduler's tables, inputs and queue (the RunOccurrence trigger's Connection = "SchedulerStorage").
         { name: 'SchedulerStorage__credential', value: 'managedidentity' }
         { name: 'SchedulerStorage__clientId', value: identityClientId }

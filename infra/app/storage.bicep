@@ -5,11 +5,14 @@ param tags object
 @description('Blob container Flex Consumption deploys the app package to.')
 param deploymentContainerName string
 
+@description('The Functions host\'s own containers; created here so each role can be scoped to them.')
+param hostContainers array
 @description('Containers schedules may read inputs from (Scheduler:Inputs:AllowedContainers).')
-param inputContainers array = [ 'imports' ]
-
-var tables = [ 'Schedules', 'ScheduleState', 'ScheduleDue', 'Jobs' ]
-var queues = [ 'scheduler-occurrences', 'scheduler-occurrences-poison' ]
+param inputContainers array
+@description('The scheduler\'s tables and the tables its jobs write to.')
+param tables array
+@description('The occurrence queue and its poison queue.')
+param queues array
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -32,6 +35,10 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     resource deployment 'containers' = {
       name: deploymentContainerName
     }
+
+    resource host 'containers' = [for container in hostContainers: {
+      name: container
+    }]
 
     resource inputs 'containers' = [for container in inputContainers: {
       name: container

@@ -40,7 +40,7 @@ public sealed class FileImportTests(AzuriteFixture azurite)
         var container = await UploadAsync(app,
             ("incoming/north.csv", "id;name;city\n1;Ada;London\n2;\"Hopper; Grace\";Arlington\n"),
             ("incoming/broken.csv", "id;name;city\n3;Alan;Wilmslow\n4;Barbara\n"));
-        var table = app.Prefix + "customers";
+        var table = "customers" + app.Prefix;
         await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec
         {
             Job = "file-import", RunAt = DateTimeOffset.UtcNow, Input = $"{app.InputContainer}/incoming/", Args = new { table, delimiter = ";" },
@@ -67,7 +67,7 @@ public sealed class FileImportTests(AzuriteFixture azurite)
         var container = await UploadAsync(app, ("incoming/a.csv", "id,name\n1,Ada\n2,Grace\n"));
         var lease = container.GetBlobClient("incoming/a.csv").GetBlobLeaseClient();
         await lease.AcquireAsync(TimeSpan.FromSeconds(15));
-        var table = app.Prefix + "customers";
+        var table = "customers" + app.Prefix;
         await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec
         {
             Job = "file-import", Cron = "0 0 1 1 *", Input = $"{app.InputContainer}/incoming/", Args = new { table },
@@ -101,7 +101,7 @@ public sealed class FileImportTests(AzuriteFixture azurite)
         await using var app = await AppHarness.StartAsync(azurite);
         await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec
         {
-            Job = "file-import", RunAt = DateTimeOffset.UtcNow, Input = $"{app.InputContainer}/incoming/", Args = new { table = app.Prefix + "customers" },
+            Job = "file-import", RunAt = DateTimeOffset.UtcNow, Input = $"{app.InputContainer}/incoming/", Args = new { table = "customers" + app.Prefix },
         });
 
         // Act
@@ -121,7 +121,7 @@ public sealed class FileImportTests(AzuriteFixture azurite)
         await UploadAsync(app, ("other/keep.txt", "x"));
         await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec
         {
-            Job = "file-import", Cron = "0 0 1 1 *", Input = $"{app.InputContainer}/incoming/", Args = new { table = app.Prefix + "customers", skipIfUnchanged = true },
+            Job = "file-import", Cron = "0 0 1 1 *", Input = $"{app.InputContainer}/incoming/", Args = new { table = "customers" + app.Prefix, skipIfUnchanged = true },
         });
         await app.Get<Dispatcher>().TickAsync();
 
@@ -135,5 +135,93 @@ public sealed class FileImportTests(AzuriteFixture azurite)
         var runs = (await app.States.ReadRunsAsync(Key)).OrderBy(r => r.Due).ToList();
         Assert.Equal([RunStatus.Succeeded, RunStatus.Skipped], runs.Select(r => r.Status));
         Assert.Contains("changed since the last successful import", runs[1].Reason);
+    }
+
+    [Fact]
+    public async Task Import_StreamsQuotedLineBreaks_AndEachBadFileGoesToFailedWithoutBlockingTheOthers()
+    {
+        // Arrange: good files beside every kind of file the import must refuse
+        await using var app = await AppHarness.StartAsync(azurite);
+        var container = await UploadAsync(app,
+            ("incoming/good.csv", "id,note\n1,\"two\nlines, and a \"\"quote\"\"\"\n2,plain\n"),
+            ("incoming/reserved.csv", "id,PartitionKey,name\n1,_state,forged\n"),
+            ("incoming/etag.csv", "id,name,odata.etag\n1,x,y\n"),
+            ("incoming/dupes.csv", "id,name\n1,first\n1,second\n"),
+            ("incoming/huge.csv", $"id,blob\n1,{new string('x', 40_000)}\n"),
+            ("incoming/_imports.csv", "id,name\n1,forged-marker\n"),
+            ("incoming/short.csv", "id,name,city\n1,a,b\n2,c\n"));
+        var table = "customers" + app.Prefix;
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec
+        {
+            Job = "file-import", RunAt = DateTimeOffset.UtcNow, Input = $"{app.InputContainer}/incoming/", Args = new { table },
+        });
+
+        // Act
+        await app.Get<Dispatcher>().TickAsync();
+
+        // Assert: the good files imported (a repeated key: the later row wins), the others in failed/ with the reason
+        var rows = await RowsAsync(app, table);
+        Assert.Equal(
+            [("dupes", "1", "second"), ("good", "1", "two\nlines, and a \"quote\""), ("good", "2", "plain")],
+            rows.Select(r => (r.PartitionKey, r.RowKey, r.GetString("note") ?? r.GetString("name"))).OrderBy(r => r.PartitionKey).ThenBy(r => r.RowKey));
+        Assert.DoesNotContain(rows, r => r.PartitionKey.StartsWith('_'));
+        var names = await container.GetBlobsAsync().Select(b => b.Name).ToListAsync();
+        Assert.Equal(["failed/_imports.csv", "failed/etag.csv", "failed/huge.csv", "failed/reserved.csv", "failed/short.csv", "processed/dupes.csv", "processed/good.csv"], names.Order(StringComparer.Ordinal));
+        async Task<string> ErrorOf(string name) => (await container.GetBlobClient($"failed/{name}").GetPropertiesAsync()).Value.Metadata["error"];
+        Assert.StartsWith("line 1, column 2: \"PartitionKey\" is a name Table Storage reserves", await ErrorOf("reserved.csv"));
+        Assert.StartsWith("line 1, column 3: \"odata.etag\"", await ErrorOf("etag.csv"));
+        Assert.StartsWith("line 2, column 2: the field has 40,000 characters", await ErrorOf("huge.csv"));
+        Assert.Contains("must not start with '_'", await ErrorOf("_imports.csv"));
+        Assert.Equal("line 3: expected 3 fields, found 2", await ErrorOf("short.csv"));
+        Assert.Equal(RunStatus.Succeeded, Assert.Single(await app.States.ReadRunsAsync(Key)).Status);
+    }
+
+    [Fact]
+    public async Task Import_WithAWholeContainerAsInput_NeverReadsProcessedOrFailedAgain()
+    {
+        // Arrange
+        await using var app = await AppHarness.StartAsync(azurite);
+        var container = await UploadAsync(app, ("a.csv", "id,name\n1,Ada\n"), ("b.csv", "id,name\n1\n"));
+        var table = "customers" + app.Prefix;
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec { Job = "file-import", Cron = "0 0 1 1 *", Input = app.InputContainer, Args = new { table } });
+        await app.Get<Dispatcher>().TickAsync();
+        await app.Get<ScheduleAdmin>().TriggerNowAsync(Key);
+        await app.Get<Dispatcher>().TickAsync();
+
+        // Act: a second run over the same container
+        await app.Get<ScheduleAdmin>().TriggerNowAsync(Key);
+        await app.Get<Dispatcher>().TickAsync();
+
+        // Assert: the moved files stay where they are, and the second run read nothing
+        Assert.Equal(["failed/b.csv", "processed/a.csv"], (await container.GetBlobsAsync().Select(b => b.Name).ToListAsync()).Order(StringComparer.Ordinal));
+        var runs = (await app.States.ReadRunsAsync(Key)).OrderBy(r => r.Due).ToList();
+        Assert.Equal([RunStatus.Succeeded, RunStatus.Succeeded], runs.Select(r => r.Status));
+        Assert.Contains("a.csv", runs[0].InputsRead);
+        Assert.Null(runs[1].InputsRead);
+    }
+
+    [Fact]
+    public async Task SampleJobs_RefuseToWriteIntoTheSchedulersOwnTables()
+    {
+        // Arrange: the route to a forged due index row: a heartbeat whose Args name ScheduleDue
+        await using var app = await AppHarness.StartAsync(azurite);
+        var due = app.Tables.DueIndex.Name;
+        var key = new ScheduleKey("default", "due");
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(key, new ScheduleSpec { Job = "heartbeat", RunAt = DateTimeOffset.UtcNow, Args = new { table = due } });
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec
+        {
+            Job = "file-import", RunAt = DateTimeOffset.UtcNow, Input = $"{app.InputContainer}/incoming/", Args = new { table = app.Prefix + "Anything" },
+        });
+
+        // Act
+        await app.Get<Dispatcher>().TickAsync();
+
+        // Assert
+        var beat = Assert.Single(await app.States.ReadRunsAsync(key));
+        Assert.Equal((RunStatus.Failed, "ArgumentException"), (beat.Status, beat.ErrorType));
+        Assert.Contains($"Args.table \"{due}\" is one of the scheduler's own tables", beat.ErrorMessage);
+        var import = Assert.Single(await app.States.ReadRunsAsync(Key));
+        Assert.Contains($"(or under its prefix \"{app.Prefix}\")", import.ErrorMessage);
+        Assert.Empty(await app.Tables.DueIndex.QueryAsync<TableEntity>(e => e.PartitionKey == key.Id).ToListAsync());
     }
 }

@@ -17,7 +17,7 @@ public sealed class QueueDispatchTests(AzuriteFixture azurite)
     private static async Task<(AppHarness App, string Message)> ClaimOneAsync(AzuriteFixture azurite)
     {
         var app = await AppHarness.StartAsync(azurite, ("Scheduler:Dispatch", "Queue"));
-        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec { Job = "heartbeat", RunAt = DateTimeOffset.UtcNow, Args = new { table = app.Prefix + "beats" } });
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec { Job = "heartbeat", RunAt = DateTimeOffset.UtcNow, Args = new { table = "beats" + app.Prefix } });
         var report = await app.Get<Dispatcher>().TickAsync();
         Assert.Equal((1, 0), (report.Claimed, report.Ran));
         var message = (await app.Get<OccurrenceQueue>().Client.ReceiveMessageAsync()).Value;
@@ -71,7 +71,7 @@ public sealed class QueueDispatchTests(AzuriteFixture azurite)
         await Task.WhenAll(function.RunAsync(message, default), function.RunAsync(message, default));
 
         // Assert: one heartbeat row (the job ran once) and one ledger row
-        var beats = app.Get<global::Azure.Data.Tables.TableServiceClient>().GetTableClient(app.Prefix + "beats");
+        var beats = app.Get<global::Azure.Data.Tables.TableServiceClient>().GetTableClient("beats" + app.Prefix);
         Assert.Single(await beats.QueryAsync<global::Azure.Data.Tables.TableEntity>().ToListAsync());
         var run = Assert.Single(await app.States.ReadRunsAsync(Key));
         Assert.Equal(RunStatus.Succeeded, run.Status);
@@ -117,7 +117,7 @@ public sealed class QueueDispatchTests(AzuriteFixture azurite)
         var key = new ScheduleKey("default", "catch-up");
         await app.Get<ScheduleAdmin>().AddOrUpdateAsync(key, new ScheduleSpec
         {
-            Job = "heartbeat", Cron = "* * * * * *", Coalesce = CoalescePolicy.All, MisfireGraceSeconds = 600, Args = new { table = app.Prefix + "beats" },
+            Job = "heartbeat", Cron = "* * * * * *", Coalesce = CoalescePolicy.All, MisfireGraceSeconds = 600, Args = new { table = "beats" + app.Prefix },
         });
         await app.Get<Scheduler.Azure.Dispatch.Reconciler>().ReconcileAsync(default);
         await Task.Delay(6200);

@@ -20,7 +20,7 @@ public sealed class SchedulerTickTests(AzuriteFixture azurite)
     {
         // Arrange
         await using var app = await AppHarness.StartAsync(azurite);
-        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec { Job = "heartbeat", Interval = TimeSpan.FromSeconds(1), Args = new { table = app.Prefix + "beats" } });
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec { Job = "heartbeat", Interval = TimeSpan.FromSeconds(1), Args = new { table = "beats" + app.Prefix } });
         var tick = app.Get<SchedulerTick>();
 
         // Act
@@ -31,7 +31,7 @@ public sealed class SchedulerTickTests(AzuriteFixture azurite)
         // Assert
         var runs = await app.States.ReadRunsAsync(Key);
         Assert.Contains(runs, r => r.Status == RunStatus.Succeeded);
-        var beats = app.Tables.Service.GetTableClient(app.Prefix + "beats").QueryAsync<global::Azure.Data.Tables.TableEntity>();
+        var beats = app.Tables.Service.GetTableClient("beats" + app.Prefix).QueryAsync<global::Azure.Data.Tables.TableEntity>();
         Assert.NotEmpty(await beats.ToListAsync());
     }
 
@@ -41,7 +41,7 @@ public sealed class SchedulerTickTests(AzuriteFixture azurite)
         // Arrange: a tick every minute would start these up to a minute late; the invocation waits for them instead
         await using var app = await AppHarness.StartAsync(azurite, ("Scheduler:PreciseFiring", "true"));
         var due = DateTimeOffset.UtcNow.AddSeconds(3);
-        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec { Job = "heartbeat", RunAt = due, Args = new { table = app.Prefix + "beats" } });
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec { Job = "heartbeat", RunAt = due, Args = new { table = "beats" + app.Prefix } });
 
         // Act
         var reports = await app.Get<TickDriver>().RunInvocationAsync(DateTimeOffset.UtcNow.AddSeconds(6), default);
@@ -62,7 +62,7 @@ public sealed class SchedulerTickTests(AzuriteFixture azurite)
         var keys = Enumerable.Range(0, 5).Select(i => new ScheduleKey("default", $"backlog{i}")).ToList();
         foreach (var key in keys)
         {
-            await admin.AddOrUpdateAsync(key, new ScheduleSpec { Job = "heartbeat", RunAt = DateTimeOffset.UtcNow.AddSeconds(-1), Args = new { table = app.Prefix + "beats" } });
+            await admin.AddOrUpdateAsync(key, new ScheduleSpec { Job = "heartbeat", RunAt = DateTimeOffset.UtcNow.AddSeconds(-1), Args = new { table = "beats" + app.Prefix } });
         }
 
         // Act

@@ -22,11 +22,11 @@ public sealed class InlineModeTests(HostTierFixture tier)
         var keys = new[] { new ScheduleKey("default", "every-second"), new ScheduleKey("default", "every-three") };
         await app.Tables.Schedules.UpsertEntityAsync(new TableEntity("default", keys[0].Id)
         {
-            ["Job"] = "heartbeat", ["Interval"] = "1s", ["Args"] = $"{{\"table\":\"{app.Prefix}beats\"}}",
+            ["Job"] = "heartbeat", ["Interval"] = "1s", ["Args"] = $"{{\"table\":\"beats{app.Prefix}\"}}",
         });
         await app.Tables.Schedules.UpsertEntityAsync(new TableEntity("default", keys[1].Id)
         {
-            ["Job"] = "heartbeat", ["Cron"] = "*/3 * * * * *", ["Args"] = $"{{\"table\":\"{app.Prefix}beats\"}}",
+            ["Job"] = "heartbeat", ["Cron"] = "*/3 * * * * *", ["Args"] = $"{{\"table\":\"beats{app.Prefix}\"}}",
         });
 
         // Act

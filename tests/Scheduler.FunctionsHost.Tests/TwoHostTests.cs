@@ -24,7 +24,7 @@ public sealed class TwoHostTests(HostTierFixture tier)
         {
             await app.Tables.Schedules.UpsertEntityAsync(new TableEntity(key.Group, key.Id)
             {
-                ["Job"] = "heartbeat", ["Interval"] = "1s", ["Args"] = $"{{\"table\":\"{app.Prefix}beats\"}}",
+                ["Job"] = "heartbeat", ["Interval"] = "1s", ["Args"] = $"{{\"table\":\"beats{app.Prefix}\"}}",
             });
         }
 

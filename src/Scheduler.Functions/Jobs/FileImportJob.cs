@@ -5,17 +5,18 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
+using Scheduler.Azure.Storage;
 using Scheduler.Jobs;
 
 namespace Scheduler.Functions.Jobs;
 
 /// <summary>
-/// The scenario our users come from, done right: every run lists the CSV blobs under the schedule's Input, opens each
-/// for that run only, upserts its rows into a table, and moves it to processed/ (or failed/, with the line-numbered
-/// error in its metadata). Idempotent: a marker row per blob version (name and ETag) is written with the import, so a
+/// The scenario our users come from, done right: every run lists the CSV blobs under the schedule's Input, streams
+/// each for that run only (never the whole file in memory), upserts its rows into a table, and moves it to processed/
+/// (or failed/, with the line-numbered error in its metadata) with a server-side copy. Idempotent: a marker row per blob version (name and ETag) is written with the import, so a
 /// repeated run (crash before the move, retry, duplicate message, a later occurrence) never imports the same file twice.
 /// </summary>
-public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient blobs) : IJob
+public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient blobs, SchedulerTables schedulerTables) : IJob
 {
     public const string MarkerPartition = "_imports";
     public const string StatePartition = "_state";
@@ -28,6 +29,12 @@ public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient b
         public bool SkipIfUnchanged { get; set; }
     }
 
+    /// <summary>Where a file goes once imported or refused: beside the others in its container, never read as an input again.</summary>
+    public static readonly string[] OutcomeFolders = ["processed/", "failed/"];
+
+    /// <summary>A batch is sent before it grows past this (the service takes 4 MiB per batch).</summary>
+    private const long MaxBatchChars = 1_500_000;
+
     public async Task RunAsync(JobContext context, CancellationToken cancellationToken)
     {
         var settings = context.GetArgs<Settings>();
@@ -36,13 +43,18 @@ public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient b
             throw new FormatException("Args need \"table\" (the table to import into) and a one-character \"delimiter\", e.g. {\"table\":\"Customers\",\"delimiter\":\",\"}");
         }
 
+        schedulerTables.ThrowIfReserved(settings.Table, "table");
         var table = tables.GetTableClient(settings.Table);
         await table.CreateIfNotExistsAsync(cancellationToken);
 
         var inputs = new List<IJobInput>();
         await foreach (var input in context.Inputs.ListAsync(cancellationToken))
         {
-            inputs.Add(input);
+            // With Input set to a whole container, the files already moved are listed too: they are outcomes, not inputs.
+            if (!OutcomeFolders.Any(folder => input.Name.StartsWith(folder, StringComparison.Ordinal)))
+            {
+                inputs.Add(input);
+            }
         }
 
         var fingerprint = Fingerprint(inputs);
@@ -59,6 +71,10 @@ public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient b
         await table.UpsertEntityAsync(new TableEntity(StatePartition, context.Schedule.Value.Replace('|', '_')) { ["Fingerprint"] = fingerprint }, TableUpdateMode.Replace, cancellationToken);
     }
 
+    /// <summary>
+    /// One file: checked whole first (a bad line fails the file before any row is written), then streamed into the
+    /// table in batches. A file that fails goes to failed/ with the reason in its metadata; the run goes on with the next.
+    /// </summary>
     private async Task ImportAsync(TableClient table, IJobInput input, Settings settings, JobContext context, CancellationToken cancellationToken)
     {
         var marker = new TableEntity(MarkerPartition, Hash($"{input.Container}/{input.Name}@{input.ETag}"));
@@ -69,63 +85,128 @@ public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient b
             return;
         }
 
-        string text;
-        await using (var stream = await input.OpenReadAsync(cancellationToken))
-        using (var reader = new StreamReader(stream, Encoding.UTF8))
-        {
-            text = await reader.ReadToEndAsync(cancellationToken);
-        }
-
-        CsvParser.Result csv;
+        var partition = SafeKey(Path.GetFileNameWithoutExtension(input.Name));
+        long rows;
         try
         {
-            csv = CsvParser.Parse(text, settings.Delimiter[0], settings.HasHeader);
+            if (partition.StartsWith('_') || partition.Length > 255)
+            {
+                throw new CsvImportException($"the file name \"{Path.GetFileName(input.Name)}\" becomes the rows' PartitionKey, which must not start with '_' (the import's own markers live there) nor exceed 255 characters; rename the file");
+            }
+
+            rows = await ReadAllAsync(input, settings, (_, _) => Task.CompletedTask, cancellationToken);
+            var batch = new Batch(table, partition);
+            await ReadAllAsync(input, settings, batch.AddAsync, cancellationToken);
+            await batch.FlushAsync(cancellationToken);
         }
-        catch (FormatException ex)
+        catch (CsvImportException ex)
         {
-            context.Logger.LogWarning("{Blob} is malformed ({Error}); moved to failed/", input.Name, ex.Message);
-            await MoveAsync(input, "failed", ex.Message, context.Logger, cancellationToken);
+            await FailAsync(input, ex.Message, context.Logger, cancellationToken);
+            return;
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status is 400 or 413)
+        {
+            await FailAsync(input, $"Table Storage refused the rows ({ex.ErrorCode}: {ex.Message.Split('\n')[0]}); rows before the refused batch were imported", context.Logger, cancellationToken);
             return;
         }
 
-        var partition = Path.GetFileNameWithoutExtension(input.Name);
-        var entities = csv.Rows.Select(row =>
-        {
-            var entity = new TableEntity(partition, SafeKey(row[0]));
-            for (var i = 1; i < csv.Header.Count; i++)
-            {
-                entity[SafeColumn(csv.Header[i])] = row[i];
-            }
-
-            return entity;
-        });
-        foreach (var chunk in entities.Chunk(100))
-        {
-            await table.SubmitTransactionAsync(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e)), cancellationToken);
-        }
-
         marker["Blob"] = input.Name;
-        marker["Rows"] = csv.Rows.Count;
+        marker["Rows"] = rows;
         marker["IdempotencyKey"] = context.IdempotencyKey;
         await table.UpsertEntityAsync(marker, TableUpdateMode.Replace, cancellationToken);
         await MoveAsync(input, "processed", null, context.Logger, cancellationToken);
-        context.Logger.LogInformation("Imported {Rows} rows from {Blob} into {Table}", csv.Rows.Count, input.Name, table.Name);
+        context.Logger.LogInformation("Imported {Rows} rows from {Blob} into {Table}", rows, input.Name, table.Name);
     }
 
-    /// <summary>Copies the blob's bytes under processed/ or failed/ (same name below the Input prefix) and deletes the original if it is unchanged.</summary>
+    private async Task FailAsync(IJobInput input, string reason, ILogger logger, CancellationToken cancellationToken)
+    {
+        logger.LogWarning("{Blob} was not imported ({Error}); moved to failed/", input.Name, reason);
+        await MoveAsync(input, "failed", reason, logger, cancellationToken);
+    }
+
+    /// <summary>Streams the file's records to <paramref name="row"/> (the first column as RowKey, the rest as columns); returns how many.</summary>
+    private static async Task<long> ReadAllAsync(IJobInput input, Settings settings, Func<CsvRecord, TableEntity, Task> row, CancellationToken cancellationToken)
+    {
+        await using var stream = await input.OpenReadAsync(cancellationToken);
+        using var text = new StreamReader(stream, Encoding.UTF8);
+        var (columns, records) = await CsvRecords.OpenAsync(text, settings.Delimiter[0], settings.HasHeader, cancellationToken);
+        long count = 0;
+        await foreach (var record in records.WithCancellation(cancellationToken))
+        {
+            var key = SafeKey(record.Fields[0]);
+            if (key.Length > 255)
+            {
+                throw new CsvImportException($"line {record.Line}, column 1: the key has {key.Length} characters; a RowKey holds at most 255 here");
+            }
+
+            var entity = new TableEntity("", key);
+            for (var i = 1; i < columns.Length; i++)
+            {
+                entity[columns[i]] = record.Fields[i];
+            }
+
+            await row(record, entity);
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>Rows of one partition sent 100 at a time (or sooner, under the batch size limit); a key seen again in the batch sends it first, so the later row wins.</summary>
+    private sealed class Batch(TableClient table, string partition)
+    {
+        private readonly List<TableTransactionAction> _actions = [];
+        private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+        private long _chars;
+
+        public async Task AddAsync(CsvRecord record, TableEntity entity)
+        {
+            entity.PartitionKey = partition;
+            var chars = record.Fields.Sum(f => (long)f.Length) + 64 * record.Fields.Length;
+            if (_actions.Count == 100 || _chars + chars > MaxBatchChars || !_keys.Add(entity.RowKey))
+            {
+                await FlushAsync(CancellationToken.None);
+                _keys.Add(entity.RowKey);
+            }
+
+            _actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
+            _chars += chars;
+        }
+
+        public async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            if (_actions.Count > 0)
+            {
+                await table.SubmitTransactionAsync(_actions, cancellationToken);
+            }
+
+            _actions.Clear();
+            _keys.Clear();
+            _chars = 0;
+        }
+    }
+
+    /// <summary>
+    /// Moves the blob under processed/ or failed/ (same file name, at the container's root) with a server-side copy of
+    /// the version that was read, then deletes the original if it is still that version.
+    /// </summary>
     private async Task MoveAsync(IJobInput input, string folder, string? error, ILogger logger, CancellationToken cancellationToken)
     {
         var container = blobs.GetBlobContainerClient(input.Container);
         var source = container.GetBlobClient(input.Name);
         var target = container.GetBlobClient($"{folder}/{Path.GetFileName(input.Name)}");
-        var content = await source.DownloadContentAsync(cancellationToken);
         var metadata = new Dictionary<string, string> { ["source"] = Ascii(input.Name), ["movedat"] = DateTimeOffset.UtcNow.ToString("O") };
         if (error is not null)
         {
-            metadata["error"] = Ascii(error);
+            metadata["error"] = Ascii(error.Length > 1024 ? error[..1024] : error);
         }
 
-        await target.UploadAsync(content.Value.Content, new BlobUploadOptions { Metadata = metadata }, cancellationToken);
+        var copy = await target.StartCopyFromUriAsync(source.Uri, new BlobCopyFromUriOptions
+        {
+            Metadata = metadata,
+            SourceConditions = new BlobRequestConditions { IfMatch = new ETag(input.ETag) },
+        }, cancellationToken);
+        await copy.WaitForCompletionAsync(cancellationToken);
         try
         {
             await source.DeleteAsync(conditions: new BlobRequestConditions { IfMatch = new ETag(input.ETag) }, cancellationToken: cancellationToken);
@@ -150,12 +231,6 @@ public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient b
 
     private static string SafeKey(string value) =>
         new(value.Select(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c) ? '_' : c).ToArray());
-
-    private static string SafeColumn(string name)
-    {
-        var cleaned = new string(name.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
-        return cleaned.Length == 0 || char.IsDigit(cleaned[0]) ? "_" + cleaned : cleaned;
-    }
 
     private static string Ascii(string text) => new(text.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
 }

@@ -1,11 +1,12 @@
 using System.Globalization;
 using Azure.Data.Tables;
+using Scheduler.Azure.Storage;
 using Scheduler.Jobs;
 
 namespace Scheduler.Functions.Jobs;
 
 /// <summary>Writes one row per occurrence (keyed by due time, so a repeated run rewrites the same row).</summary>
-public sealed class HeartbeatJob(TableServiceClient tables) : IJob
+public sealed class HeartbeatJob(TableServiceClient tables, SchedulerTables schedulerTables) : IJob
 {
     public sealed class Settings
     {
@@ -14,7 +15,9 @@ public sealed class HeartbeatJob(TableServiceClient tables) : IJob
 
     public async Task RunAsync(JobContext context, CancellationToken cancellationToken)
     {
-        var table = tables.GetTableClient(context.GetArgs<Settings>().Table);
+        var name = context.GetArgs<Settings>().Table;
+        schedulerTables.ThrowIfReserved(name, "table");
+        var table = tables.GetTableClient(name);
         await table.CreateIfNotExistsAsync(cancellationToken);
         await table.UpsertEntityAsync(new TableEntity(context.Schedule.Id, context.Due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture))
         {
