@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The reliability soak: the same scenarios as the CI tests, longer and harder (30 kills, 3 outages, 3 minutes of
-# 4 hosts, 1,000 fuzzed entries for 3 minutes). Writes its figures to docs/reliability-soak.md; exits 1 on any defect.
-#   bash scripts/soak.sh                 # all scenarios, soak size (about 25 minutes)
+# 4 hosts, 1,000 fuzzed entries for 3 minutes, 2 minutes of hostile rows). Writes its figures to
+# docs/reliability-soak.md; exits 1 on any defect.
+#   bash scripts/soak.sh                 # all scenarios, soak size (about 30 minutes)
 #   bash scripts/soak.sh quick           # the CI size
 #   bash scripts/soak.sh soak --only crash,outage
 set -euo pipefail

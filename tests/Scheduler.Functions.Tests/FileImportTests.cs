@@ -224,4 +224,30 @@ public sealed class FileImportTests(AzuriteFixture azurite)
         Assert.Contains($"(or under its prefix \"{app.Prefix}\")", import.ErrorMessage);
         Assert.Empty(await app.Tables.DueIndex.QueryAsync<TableEntity>(e => e.PartitionKey == key.Id).ToListAsync());
     }
+
+    [Fact]
+    public async Task ListedNamesWithDotSegments_AreNeverHandedToTheJob()
+    {
+        // Arrange: a name with '..' segments that the service stores literally (a client would collapse "/../"; with
+        // '\\' separators the SDK escapes them, yet a URL built by another client could turn them into '/')
+        await using var app = await AppHarness.StartAsync(azurite);
+        var container = await UploadAsync(app, ("incoming/good.csv", "id,name\n1,Ada\n"), ("incoming/zz\\..\\..\\secrets\\key.csv", "id,name\n1,stolen\n"));
+        var secrets = new BlobContainerClient(azurite.ConnectionString, "secrets" + app.Prefix);
+        await secrets.CreateIfNotExistsAsync();
+        var listed = await container.GetBlobsAsync().Select(b => b.Name).ToListAsync();
+        var table = "customers" + app.Prefix;
+        await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec { Job = "file-import", RunAt = DateTimeOffset.UtcNow, Input = $"{app.InputContainer}/incoming/", Args = new { table } });
+
+        // Act
+        await app.Get<Dispatcher>().TickAsync();
+
+        // Assert: the hostile name is listed by the service but never read, moved or written through
+        Assert.Contains(listed, n => n.Contains("..", StringComparison.Ordinal));
+        var run = Assert.Single(await app.States.ReadRunsAsync(Key));
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+        Assert.DoesNotContain("..", run.InputsRead, StringComparison.Ordinal);
+        Assert.Equal([("good", "1")], (await RowsAsync(app, table)).Select(r => (r.PartitionKey, r.RowKey)));
+        Assert.Empty(await secrets.GetBlobsAsync().ToListAsync());
+        Assert.Contains((await container.GetBlobsAsync().Select(b => b.Name).ToListAsync()), n => n.Contains("..", StringComparison.Ordinal));
+    }
 }

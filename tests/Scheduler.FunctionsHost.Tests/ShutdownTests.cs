@@ -33,7 +33,7 @@ public sealed class ShutdownTests(HostTierFixture tier)
         await app.Tables.Schedules.UpsertEntityAsync(new TableEntity(key.Group, key.Id)
         {
             ["Job"] = "file-import", ["RunAt"] = DateTimeOffset.UtcNow, ["Input"] = $"{app.Prefix}in/incoming/", ["TimeoutSeconds"] = 120,
-            ["Args"] = $"{{\"table\":\"{app.Prefix}customers\"}}",
+            ["Args"] = $"{{\"table\":\"customers{app.Prefix}\"}}",
         });
         var deadline = DateTime.UtcNow.AddSeconds(40);
         while (DateTime.UtcNow < deadline && (await app.States.GetAsync(key))?.State.InFlight.Count is null or 0)

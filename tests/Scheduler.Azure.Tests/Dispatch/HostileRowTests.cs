@@ -54,7 +54,8 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         var quarantined = await harness.Services.GetRequiredService<RowQuarantine>().ListAsync();
         Assert.Equal(["0000000000000000001", "0000000000000000002|no-bar-here"], quarantined.Select(q => q.Fault.RowKey).Order());
         Assert.All(quarantined, q => Assert.Equal(harness.Tables.DueIndex.Name, q.Fault.Table));
-        Assert.Contains("19 digits of UTC ticks", quarantined[0].Fault.Reason);
+        Assert.Contains("19 digits of UTC ticks", quarantined.Single(q => q.Fault.RowKey == "0000000000000000001").Fault.Reason);
+        Assert.Contains("schedule part", quarantined.Single(q => q.Fault.RowKey.EndsWith("|no-bar-here", StringComparison.Ordinal)).Fault.Reason);
         Assert.Empty(await harness.Services.GetRequiredService<DueIndex>().FindBadRowsAsync(default));
     }
 
