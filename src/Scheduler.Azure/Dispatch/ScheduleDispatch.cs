@@ -114,7 +114,8 @@ public sealed class ScheduleDispatch(
                 }
                 catch (TableTransactionFailedException ex) when (ex.Status == 412)
                 {
-                    counters.Conflict(); // another instance claimed it first; it moves the index entry
+                    counters.Conflict(); // another instance changed the state first
+                    await KeepIndexedAsync(key);
                     return;
                 }
 
@@ -217,7 +218,22 @@ public sealed class ScheduleDispatch(
         catch (TableTransactionFailedException ex) when (ex.Status == 412)
         {
             counters.Conflict();
+            await KeepIndexedAsync(current.Key);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// After losing a state write to another instance. The winner moves the index entry it holds, which need not be
+    /// this one, and a third instance that read an older state may meanwhile have removed this one as stale (the soak
+    /// found a schedule left with no entry at all: four hosts, a retry and the next occurrence a second apart). So the
+    /// entry the state's wake time needs is written again: an extra entry costs one read, a missing one stops the schedule.
+    /// </summary>
+    private async Task KeepIndexedAsync(ScheduleKey key)
+    {
+        if (await states.GetAsync(key, CancellationToken.None) is { WakeAt: { } wake })
+        {
+            await index.UpsertAsync(wake, key, CancellationToken.None);
         }
     }
 

@@ -1,0 +1,91 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Scheduler.Azure.Storage;
+using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Schedules;
+
+namespace Scheduler.Azure.Tests.Dispatch;
+
+/// <summary>
+/// The soak's lost schedule, made deterministic: while a tick holds a due entry, another instance changes the state
+/// (so the tick's claim meets a 412) and a third, working from an older read, removes the entry as stale.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+[Trait("Category", "Azurite")]
+public sealed class LostIndexEntryTests(AzuriteFixture azurite)
+{
+    /// <summary>Once armed: right after the scheduler reads a state row, changes it out of band and deletes its schedule's due entries.</summary>
+    private sealed class RivalInstances(string connectionString) : HttpPipelinePolicy
+    {
+        private int _armed;
+
+        public string DueTable { get; set; } = "";
+
+        public void ArmOnce() => Interlocked.Exchange(ref _armed, 1);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            var uri = Uri.UnescapeDataString(message.Request.Uri.ToUri().AbsolutePath);
+            if (message.Request.Method != RequestMethod.Get || !uri.Contains("RowKey='state'", StringComparison.Ordinal) || message.Response.Status != 200
+                || Interlocked.Exchange(ref _armed, 0) != 1)
+            {
+                return;
+            }
+
+            var open = uri.IndexOf('(', StringComparison.Ordinal);
+            var state = new TableClient(connectionString, uri[(uri.LastIndexOf('/', open) + 1)..open]);
+            var partition = uri[(uri.IndexOf("PartitionKey='", StringComparison.Ordinal) + 14)..];
+            partition = partition[..partition.IndexOf('\'', StringComparison.Ordinal)];
+            await state.UpdateEntityAsync(new TableEntity(partition, StateKeys.State) { ["TouchedBy"] = "another instance" }, global::Azure.ETag.All, TableUpdateMode.Merge);
+            var due = new TableClient(connectionString, DueTable);
+            await foreach (var entry in due.QueryAsync<TableEntity>(e => e.PartitionKey == DueIndex.Partition))
+            {
+                if (entry.RowKey.EndsWith("|" + partition, StringComparison.Ordinal))
+                {
+                    await due.DeleteEntityAsync(entry.PartitionKey, entry.RowKey);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AClaimThatLosesToAnotherInstance_LeavesTheScheduleIndexed_SoTheOccurrenceStillRuns()
+    {
+        // Arrange
+        var recorder = new RunRecorder();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
+        var rivals = new RivalInstances(azurite.ConnectionString);
+        await using var harness = await SchedulerHarness.StartAsync(azurite, SchedulerHarness.NewPrefix(), jobs => jobs.AddJob<RecordingJob>("record"),
+            configure: o => o.PreciseFiring = false,
+            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
+            {
+                var options = new TableClientOptions();
+                options.AddPolicy(rivals, HttpPipelinePosition.PerCall);
+                return new TableServiceClient(azurite.ConnectionString, options);
+            }));
+        rivals.DueTable = harness.Tables.DueIndex.Name;
+        await harness.SchedulesTable.PutRawAsync("contested", ("Job", "record"), ("Interval", "1m"), ("StartAt", clock.GetUtcNow().AddSeconds(30)));
+        await harness.Reconciler.ReconcileAsync(default);
+        clock.Advance(TimeSpan.FromSeconds(31));
+
+        // Act: the first tick loses its claim and its entry; the next one comes
+        rivals.ArmOnce();
+        var lost = await harness.Dispatcher.TickAsync();
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var next = await harness.Dispatcher.TickAsync();
+
+        // Assert
+        Assert.Equal((1, 0), (lost.Conflicts, lost.Ran));
+        Assert.Equal(1, next.Ran);
+        Assert.Equal([IdempotencyKeysFor("contested", clock.GetUtcNow().AddSeconds(-2))], recorder.Runs.Select(r => r.Key));
+    }
+
+    private static string IdempotencyKeysFor(string id, DateTimeOffset due) => Scheduler.Jobs.IdempotencyKeys.For(new ScheduleKey("default", id), due);
+}
