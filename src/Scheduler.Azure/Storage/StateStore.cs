@@ -21,11 +21,8 @@ public sealed class StateStore(SchedulerTables tables)
 {
     private TableClient Table => tables.State;
 
-    public async Task<LoadedState?> GetAsync(ScheduleKey key, CancellationToken cancellationToken = default)
-    {
-        var response = await Table.GetEntityIfExistsAsync<TableEntity>(key.Value, StateKeys.State, cancellationToken: cancellationToken);
-        return response.HasValue ? Load(key, response.Value!) : null;
-    }
+    public async Task<LoadedState?> GetAsync(ScheduleKey key, CancellationToken cancellationToken = default) =>
+        await GetEntityAsync(key, cancellationToken) is { } entity ? Load(key, entity) : null;
 
     /// <summary>The state row as stored, unparsed (for the quarantine's copy).</summary>
     public async Task<TableEntity?> GetEntityAsync(ScheduleKey key, CancellationToken cancellationToken = default)
