@@ -105,7 +105,7 @@ public sealed class OccurrenceExecutor(
         {
             var current = await states.GetAsync(message.Key, ct);
             var now = clock.GetUtcNow();
-            if (current is null || Completion.StartQueued(current.State, message.Due, message.Attempt, now) is not { } state)
+            if (current is null || !current.State.InFlight.Any(r => r.Is(message.Due, message.Attempt) && r.Queued))
             {
                 logger.LogInformation("Occurrence {ScheduleId} due {Due:O} attempt {Attempt} is not waiting to start (a duplicate or late delivery, or its lease was taken over); not running it",
                     message.Key.ToString(), message.Due, message.Attempt);
@@ -119,8 +119,11 @@ public sealed class OccurrenceExecutor(
             }
 
             var planner = resolver.PlannerFor(definition!);
+            var leaseUntil = planner.LeaseFrom(now);
+            var state = Completion.StartQueued(current.State, message.Due, message.Attempt, now, leaseUntil)!;
             var wakeAt = planner.WakeAt(state);
-            var startedState = await states.ReplaceAsync(current, state, wakeAt, now, ct);
+            var started = LedgerRows.Started(message.Key, message.Due, message.Attempt, now, leaseUntil);
+            var startedState = await states.ReplaceAsync(current, state, wakeAt, now, ct, started);
             if (wakeAt != current.WakeAt)
             {
                 // Started, an occurrence that falls due during the run is the overlap policy's: wake for it on time.

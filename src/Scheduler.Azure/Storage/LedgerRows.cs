@@ -24,6 +24,14 @@ internal static class LedgerRows
             ["IdempotencyKey"] = IdempotencyKeys.For(key, run.Due),
         };
 
+    /// <summary>A queued run that started: merged into its Running row, so the ledger holds the lease the state holds.</summary>
+    public static TableEntity Started(ScheduleKey key, DateTimeOffset due, int attempt, DateTimeOffset now, DateTimeOffset leaseUntil) =>
+        new(key.Value, StateKeys.Run(due, attempt))
+        {
+            ["StartedAt"] = Iso.Format(now),
+            ["LeaseUntil"] = Iso.Format(leaseUntil),
+        };
+
     public static TableEntity Finished(ScheduleKey key, ClaimedRun run, RunOutcome outcome, string instance) =>
         new(key.Value, StateKeys.Run(run.Due, run.Attempt))
         {

@@ -70,11 +70,17 @@ public static class Completion
         return held is null ? null : state with { InFlight = [.. state.InFlight.Select(r => r == held ? r with { LeaseUntil = leaseUntil } : r)] };
     }
 
-    /// <summary>RunOccurrence starts a queued run. Null when the claim is not held or not queued: a duplicate or late message starts nothing.</summary>
-    public static ScheduleState? StartQueued(ScheduleState state, DateTimeOffset due, int attempt, DateTimeOffset now)
+    /// <summary>
+    /// RunOccurrence starts a queued run. Null when the claim is not held or not queued: a duplicate or late message
+    /// starts nothing. The lease counts from the start (<paramref name="leaseUntil"/>, from <see cref="DuePlanner.LeaseFrom"/>):
+    /// time the message spent in the queue must not shorten the run's, or another instance takes over a run in progress.
+    /// </summary>
+    public static ScheduleState? StartQueued(ScheduleState state, DateTimeOffset due, int attempt, DateTimeOffset now, DateTimeOffset leaseUntil)
     {
         var claim = state.InFlight.FirstOrDefault(r => r.Is(due, attempt) && r.Queued);
-        return claim is null ? null : state with { InFlight = [.. state.InFlight.Select(r => r == claim ? r with { Queued = false, StartedAt = now } : r)] };
+        return claim is null
+            ? null
+            : state with { InFlight = [.. state.InFlight.Select(r => r == claim ? r with { Queued = false, StartedAt = now, LeaseUntil = leaseUntil } : r)] };
     }
 
     /// <summary>Requests a run now (the admin API's "trigger"), handled by the next tick through the ordinary claim path.</summary>

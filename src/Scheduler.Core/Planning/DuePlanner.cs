@@ -293,9 +293,12 @@ public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline t
         _ => $"run of {holder.Due:O} still in flight on {holder.Instance} (Overlap=Skip)",
     };
 
+    /// <summary>When the lease of a run that starts (or is claimed) at <paramref name="start"/> ends: its timeout and the margin after it.</summary>
+    public DateTimeOffset LeaseFrom(DateTimeOffset start) => start + Policies.Timeout + (leaseMargin ?? DefaultLeaseMargin);
+
     private ClaimedRun Claim(DateTimeOffset due, int attempt, ClaimReason reason, DateTimeOffset now, List<InFlightRun> inFlight)
     {
-        var leaseUntil = now + Policies.Timeout + (leaseMargin ?? DefaultLeaseMargin);
+        var leaseUntil = LeaseFrom(now);
         inFlight.Add(new InFlightRun(due, attempt, leaseUntil, instance, now, queueClaims, queueClaims ? null : now));
         return new ClaimedRun(due, attempt, reason, leaseUntil);
     }

@@ -71,7 +71,7 @@ public sealed class OverlapAndQueueTests
 
         // Act
         var whileQueued = planner.WakeAt(state);
-        var started = Completion.StartQueued(state, queued.Due, 1, At("2026-05-01T10:00:00.2Z"))!;
+        var started = Completion.StartQueued(state, queued.Due, 1, At("2026-05-01T10:00:00.2Z"), planner.LeaseFrom(At("2026-05-01T10:00:00.2Z")))!;
         var whileRunning = planner.WakeAt(started);
 
         // Assert: queued, only the lease wakes it; started, the next occurrence is due during the run and wakes it on time
@@ -88,15 +88,38 @@ public sealed class OverlapAndQueueTests
         var state = Planned(definition, At("2026-05-01T09:59:59.5Z")) with { InFlight = [queued] };
 
         // Act
-        var first = Completion.StartQueued(state, queued.Due, 1, At("2026-05-01T10:00:00.1Z"));
-        var duplicate = Completion.StartQueued(first!, queued.Due, 1, At("2026-05-01T10:00:00.7Z"));
-        var otherAttempt = Completion.StartQueued(state, queued.Due, 2, At("2026-05-01T10:00:00.1Z"));
+        var lease = At("2026-05-01T10:01:31Z");
+        var first = Completion.StartQueued(state, queued.Due, 1, At("2026-05-01T10:00:00.1Z"), lease);
+        var duplicate = Completion.StartQueued(first!, queued.Due, 1, At("2026-05-01T10:00:00.7Z"), lease);
+        var otherAttempt = Completion.StartQueued(state, queued.Due, 2, At("2026-05-01T10:00:00.1Z"), lease);
 
         // Assert
         var started = Assert.Single(first!.InFlight);
         Assert.Equal((false, At("2026-05-01T10:00:00.1Z")), (started.Queued, started.StartedAt));
         Assert.Null(duplicate);
         Assert.Null(otherAttempt);
+    }
+
+    [Fact]
+    public void StartQueued_LeaseCountsFromTheStart_SoTimeInTheQueueNeverLetsARunningRunBeTakenOver()
+    {
+        // Arrange: a claim whose message waited in the queue (or behind a stalled host) past the claim's lease
+        var definition = Definition(("Cron", "0 0 * * * *"), ("TimeoutSeconds", 10));
+        var planner = QueuePlanner(definition);
+        var claimedAt = At("2026-05-01T10:00:00Z");
+        var queued = new InFlightRun(claimedAt, 1, planner.LeaseFrom(claimedAt), "i1", claimedAt, Queued: true);
+        var state = Planned(definition, At("2026-05-01T09:59:59.5Z")) with { InFlight = [queued], NextDue = At("2026-05-01T11:00:00Z") };
+        var startedAt = queued.LeaseUntil.AddSeconds(5);
+
+        // Act: the late message starts it; another instance plans a second later, while it runs
+        var started = Completion.StartQueued(state, queued.Due, 1, startedAt, planner.LeaseFrom(startedAt))!;
+        var rival = planner.Plan(started, startedAt.AddSeconds(1));
+
+        // Assert: the run keeps its place for a whole lease from its start; nothing is taken over or claimed again
+        Assert.Equal(planner.LeaseFrom(startedAt), Assert.Single(started.InFlight).LeaseUntil);
+        Assert.Empty(rival.Claims);
+        Assert.Empty(rival.Expired);
+        Assert.Equal(planner.LeaseFrom(startedAt), planner.WakeAt(started));
     }
 
     [Fact]
