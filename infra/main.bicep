@@ -19,6 +19,15 @@ param tickSchedule string = '0 * * * * *'
 @description('Inline: the tick runs jobs itself. Queue: it enqueues them for RunOccurrence on any instance.')
 param dispatchMode string = 'Inline'
 
+@description('Create alert rules on the scheduler\'s metrics: failed runs, missed occurrences, invalid schedules, tick errors, a growing due backlog.')
+param enableAlerts bool = true
+
+@description('Email address told about alerts; empty for none (the rules still fire in the portal).')
+param alertEmail string = ''
+
+@description('HTTPS webhook called for alerts (common alert schema); empty for none.')
+param alertWebhookUrl string = ''
+
 var abbreviation = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var deploymentContainerName = 'app-package-${abbreviation}'
@@ -68,6 +77,18 @@ module monitoring 'app/monitoring.bicep' = {
     appInsightsName: 'appi-${abbreviation}'
     location: location
     tags: tags
+  }
+}
+
+module alerts 'app/alerts.bicep' = if (enableAlerts) {
+  name: 'alerts'
+  scope: resourceGroup
+  params: {
+    appInsightsName: monitoring.outputs.appInsightsName
+    location: location
+    tags: tags
+    alertEmail: alertEmail
+    alertWebhookUrl: alertWebhookUrl
   }
 }
 

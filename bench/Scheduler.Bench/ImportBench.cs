@@ -115,7 +115,7 @@ public static class ImportBench
             return 1;
         }
 
-        var marker = await provider.GetRequiredService<TableServiceClient>().GetTableClient(table)
+        var marker = await provider.GetRequiredService<TableServiceClient>().GetTableClient(table + "Imports")
             .QueryAsync<TableEntity>(e => e.PartitionKey == FileImportJob.MarkerPartition).SingleAsync();
         Console.WriteLine(FormattableString.Invariant($"{marker.GetInt64("Rows")} {baseline} {self.PeakWorkingSet64} {seconds:F1}"));
         return 0;

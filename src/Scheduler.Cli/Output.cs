@@ -7,7 +7,12 @@ namespace Scheduler.Cli;
 /// <summary>Human output (Spectre tables) or JSON for scripts, to the writers the command was given.</summary>
 internal sealed class Output(TextWriter writer, TextWriter errors, bool json)
 {
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    // Relaxed escaping: the output is read by scripts and people, never embedded in HTML, so a quote stays \" (not \u0022).
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private readonly IAnsiConsole _console = CreateConsole(writer);
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Scheduler.Azure.Hosting;
 using Scheduler.Functions;
 using Scheduler.Functions.Standalone;
+using Scheduler.Functions.Telemetry;
 
 if (args.Contains(StandaloneHost.Flag))
 {
@@ -14,6 +15,7 @@ if (args.Contains(StandaloneHost.Flag))
 var builder = FunctionsApplication.CreateBuilder(args);
 FunctionTimeoutLimit.Apply(builder.Configuration, AppContext.BaseDirectory);
 builder.Services.AddSchedulerApp(builder.Configuration);
+builder.Services.AddSchedulerTelemetry(builder.Configuration, functionsWorker: true);
 builder.Services.AddHostedService<SchedulerStartup>();
 builder.Services.AddSingleton<WorkerShutdown>().AddHostedService(sp => sp.GetRequiredService<WorkerShutdown>()); // last: stops first
 await builder.Build().RunAsync();

@@ -44,7 +44,9 @@ public sealed class ScheduleCommandTests(AzuriteFixture azurite)
         { ["--job", "heartbeat", "--cron", "0 9 * * *", "--input", "imports/../etc"], "contains '.' or '..' segments" },
         { ["--job", "heartbeat", "--every", "0s"], "is zero or negative; use at least 1 second" },
         { ["--job", "heartbeat", "--every", "sometimes"], "Interval \"sometimes\" is not a duration" },
-        { ["--job", "heartbeat", "--cron", "0 9 * * *", "--every", "5m"], "Cron and Interval are all set; keep exactly one" },
+        { ["--job", "heartbeat", "--cron", "0 9 * * *", "--every", "5m"], "Cron and Interval are both set; keep exactly one" },
+        { ["--job", "heartbeat", "--cron", "*/5 * * *", "--every", "5m"], "Cron and Interval are both set; keep exactly one of Cron, Interval or RunAt; Cron \"*/5 * * *\" has 4 fields" },
+        { ["--job", "hearbeat", "--every", "1h"], "job \"hearbeat\" is not in the Jobs catalog (file-import, heartbeat); check the name, or pass --allow-unlisted-job" },
         { ["--job", "heartbeat"], "no trigger: set exactly one of Cron" },
         { ["--job", "heartbeat", "--cron", "0 9 * * *", "--start", "2026-12-02T00:00Z", "--end", "2026-12-01T00:00Z"], "is not after StartAt" },
         { ["--job", "heartbeat", "--cron", "0 9 * * *", "--overlap", "Sometimes"], "Overlap \"Sometimes\" is not one of Skip, BufferOne, BufferAll, AllowAll" },
@@ -97,18 +99,29 @@ public sealed class ScheduleCommandTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Add_WarnsAboutAJobMissingFromTheCatalog_ButWrites()
+    public async Task Add_OfAJobMissingFromTheCatalog_IsWrittenOnlyWhenAllowed_WithAWarning()
     {
         // Arrange
         await using var cli = await CliHarness.StartAsync(azurite);
 
         // Act
-        var result = await cli.RunAsync("schedules", "add", "future", "--job", "not-deployed-yet", "--cron", "0 9 * * *");
+        var refused = await cli.RunAsync("schedules", "add", "future", "--job", "not-deployed-yet", "--cron", "0 9 * * *");
+        var afterRefusal = await cli.EntriesAsync();
+        var allowed = await cli.RunAsync("schedules", "add", "future", "--job", "not-deployed-yet", "--cron", "0 9 * * *", "--allow-unlisted-job");
+        var setOther = await cli.RunAsync("schedules", "set", "future", "--job", "also-not-deployed");
+        var setElsewhere = await cli.RunAsync("schedules", "set", "future", "--cron", "0 10 * * *");
 
         // Assert
-        Assert.Equal(0, result.Code);
-        Assert.Contains("warning: job \"not-deployed-yet\" is not in the Jobs catalog (file-import, heartbeat)", result.Err);
-        Assert.Single(await cli.EntriesAsync());
+        Assert.Equal(2, refused.Code);
+        Assert.Empty(afterRefusal);
+        Assert.Equal(0, allowed.Code);
+        Assert.Contains("warning: job \"not-deployed-yet\" is not in the Jobs catalog (file-import, heartbeat)", allowed.Err);
+        Assert.Equal(2, setOther.Code); // naming another unlisted job needs the option again
+        Assert.Contains("--allow-unlisted-job", setOther.Err);
+        Assert.Equal(0, setElsewhere.Code); // changing another column of an allowed entry only warns
+        Assert.Contains("warning: job \"not-deployed-yet\"", setElsewhere.Err);
+        var entity = Assert.Single(await cli.EntriesAsync());
+        Assert.Equal(("not-deployed-yet", "0 10 * * *"), (entity.GetString("Job"), entity.GetString("Cron")));
     }
 
     [Fact]
@@ -141,6 +154,36 @@ public sealed class ScheduleCommandTests(AzuriteFixture azurite)
         Assert.Contains("no schedule", pauseMissing.Err);
         Assert.Empty(await cli.EntriesAsync());
         Assert.Equal((2, "error: no schedule beat"), (removeAgain.Code, removeAgain.Err.Trim()));
+    }
+
+    [Fact]
+    public async Task ListNextAndJson_SayWhatIsTrue_PausedEnabledAndQuotes()
+    {
+        // Arrange: a paused schedule with quotes in its note and description, and an entry with Enabled="maybe"
+        await using var cli = await CliHarness.StartAsync(azurite);
+        await cli.RunAsync("schedules", "add", "quiet", "--job", "heartbeat", "--cron", "0 9 * * *", "--description", "the \"quiet\" one");
+        await cli.RunAsync("schedules", "pause", "quiet", "--note", "vendor \"outage\"");
+        await cli.Schedules.UpsertEntityAsync(new global::Azure.Data.Tables.TableEntity("default", "unsure") { ["Job"] = "heartbeat", ["Cron"] = "0 9 * * *", ["Enabled"] = "maybe" });
+        await cli.Dispatcher.TickAsync();
+
+        // Act
+        var next = await cli.RunAsync("schedules", "next", "quiet", "-n", "2");
+        var list = await cli.RunAsync("schedules", "list");
+        var json = await cli.RunAsync("schedules", "list", "--json");
+        var show = await cli.RunAsync("schedules", "show", "quiet", "--json");
+
+        // Assert
+        Assert.Equal(0, next.Code);
+        Assert.Contains("warning: quiet is paused (vendor \"outage\"): nothing runs until it is resumed", next.Err);
+        Assert.Contains("(paused)", next.Out);
+        var unsure = list.Out.Split('\n').Single(l => l.Contains("unsure", StringComparison.Ordinal));
+        Assert.Contains("not true or false", unsure);
+        var rows = JsonDocument.Parse(json.Out).RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("id").GetString()!);
+        Assert.Contains("Enabled must be true or false; found", rows["unsure"].GetProperty("error").GetString());
+        Assert.Equal(JsonValueKind.Null, rows["unsure"].GetProperty("enabled").ValueKind);
+        Assert.False(rows["quiet"].GetProperty("enabled").GetBoolean());
+        Assert.Contains("\\\"quiet\\\"", show.Out);
+        Assert.DoesNotContain("\\u0022", show.Out + json.Out);
     }
 
     [Fact]

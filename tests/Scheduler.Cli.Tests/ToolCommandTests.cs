@@ -34,19 +34,30 @@ public sealed class ToolCommandTests(AzuriteFixture azurite)
         Assert.Equal((1, 1), (human.Code, json.Code));
         var findings = System.Text.Json.JsonDocument.Parse(json.Out).RootElement.EnumerateArray()
             .Select(f => (f.GetProperty("id").GetString(), f.GetProperty("problem").GetString())).Order().ToList();
-        Assert.Equal([("expired", "never fires again"), ("lost", "lost with its host"), ("orphan", "unknown job"), ("stuck", "stuck in flight"), ("typo", "invalid")], findings);
+        Assert.Equal([("expired", "never fires"), ("lost", "lost with its host"), ("orphan", "unknown job"), ("stuck", "stuck in flight"), ("typo", "invalid")], findings);
         Assert.Contains("Cron \"0 */5 * *\" has 4 fields", human.Out);
         Assert.Contains("dead-instance", human.Out);
     }
 
     [Fact]
-    public async Task Doctor_ExitsZero_WhenAllIsWell()
+    public async Task Doctor_ExitsZero_WhenAllIsWell_AndAOneShotThatRanIsNoProblem()
     {
+        // Arrange: an interval schedule, and a one-shot that has run and finished
         await using var cli = await CliHarness.StartAsync(azurite);
         await cli.RunAsync("schedules", "add", "ok", "--job", "heartbeat", "--every", "5m");
+        await cli.RunAsync("schedules", "add", "once", "--job", "heartbeat", "--at", DateTimeOffset.UtcNow.ToString("O"));
+        await cli.Dispatcher.TickAsync();
+        await cli.Dispatcher.TickAsync();
+
+        // Act
         var result = await cli.RunAsync("doctor");
+
+        // Assert
+        Assert.Equal(ScheduleStatus.Finished, (await cli.States.GetAsync(new ScheduleKey("default", "once")))!.State.Status);
         Assert.Equal(0, result.Code);
-        Assert.Equal([$"time zones: tzdb {TimeZones.TzdbVersion} (IANA, through NodaTime)", "all schedules are healthy"], result.Out.Trim().Split('\n').Select(l => l.Trim()));
+        Assert.Equal(
+            [$"time zones: tzdb {TimeZones.TzdbVersion} (IANA, through NodaTime)", "1 schedule has run its course (one-shots that ran, schedules past their EndAt): not a problem", "all schedules are healthy"],
+            result.Out.Trim().Split('\n').Select(l => l.Trim()));
     }
 
     [Fact]

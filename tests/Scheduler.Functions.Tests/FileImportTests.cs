@@ -18,7 +18,7 @@ public sealed class FileImportTests(AzuriteFixture azurite)
     private static readonly ScheduleKey Key = new("default", "import");
 
     private static async Task<List<TableEntity>> RowsAsync(AppHarness app, string table) =>
-        await app.Tables.Service.GetTableClient(table).QueryAsync<TableEntity>(e => e.PartitionKey != FileImportJob.MarkerPartition && e.PartitionKey != FileImportJob.StatePartition).ToListAsync();
+        await app.Tables.Service.GetTableClient(table).QueryAsync<TableEntity>().ToListAsync();
 
     private async Task<BlobContainerClient> UploadAsync(AppHarness app, params (string Name, string Content)[] files)
     {
@@ -148,7 +148,7 @@ public sealed class FileImportTests(AzuriteFixture azurite)
             ("incoming/etag.csv", "id,name,odata.etag\n1,x,y\n"),
             ("incoming/dupes.csv", "id,name\n1,first\n1,second\n"),
             ("incoming/huge.csv", $"id,blob\n1,{new string('x', 40_000)}\n"),
-            ("incoming/_imports.csv", "id,name\n1,forged-marker\n"),
+            ("incoming/file.csv", "id,name\n1,not-a-marker\n"),
             ("incoming/short.csv", "id,name,city\n1,a,b\n2,c\n"));
         var table = "customers" + app.Prefix;
         await app.Get<ScheduleAdmin>().AddOrUpdateAsync(Key, new ScheduleSpec
@@ -162,16 +162,16 @@ public sealed class FileImportTests(AzuriteFixture azurite)
         // Assert: the good files imported (a repeated key: the later row wins), the others in failed/ with the reason
         var rows = await RowsAsync(app, table);
         Assert.Equal(
-            [("dupes", "1", "second"), ("good", "1", "two\nlines, and a \"quote\""), ("good", "2", "plain")],
+            [("dupes", "1", "second"), ("file", "1", "not-a-marker"), ("good", "1", "two\nlines, and a \"quote\""), ("good", "2", "plain")],
             rows.Select(r => (r.PartitionKey, r.RowKey, r.GetString("note") ?? r.GetString("name"))).OrderBy(r => r.PartitionKey).ThenBy(r => r.RowKey));
-        Assert.DoesNotContain(rows, r => r.PartitionKey.StartsWith('_'));
+        var markers = await app.Tables.Service.GetTableClient(table + "Imports").QueryAsync<TableEntity>(e => e.PartitionKey == FileImportJob.MarkerPartition).ToListAsync();
+        Assert.Equal(["incoming/dupes.csv", "incoming/file.csv", "incoming/good.csv"], markers.Select(m => m.GetString("Blob")).Order(StringComparer.Ordinal)); // kept apart from the data
         var names = await container.GetBlobsAsync().Select(b => b.Name).ToListAsync();
-        Assert.Equal(["failed/_imports.csv", "failed/etag.csv", "failed/huge.csv", "failed/reserved.csv", "failed/short.csv", "processed/dupes.csv", "processed/good.csv"], names.Order(StringComparer.Ordinal));
+        Assert.Equal(["failed/etag.csv", "failed/huge.csv", "failed/reserved.csv", "failed/short.csv", "processed/dupes.csv", "processed/file.csv", "processed/good.csv"], names.Order(StringComparer.Ordinal));
         async Task<string> ErrorOf(string name) => (await container.GetBlobClient($"failed/{name}").GetPropertiesAsync()).Value.Metadata["error"];
         Assert.StartsWith("line 1, column 2: \"PartitionKey\" is a name Table Storage reserves", await ErrorOf("reserved.csv"));
         Assert.StartsWith("line 1, column 3: \"odata.etag\"", await ErrorOf("etag.csv"));
         Assert.StartsWith("line 2, column 2: the field has 40,000 characters", await ErrorOf("huge.csv"));
-        Assert.Contains("must not start with '_'", await ErrorOf("_imports.csv"));
         Assert.Equal("line 3: expected 3 fields, found 2", await ErrorOf("short.csv"));
         Assert.Equal(RunStatus.Succeeded, Assert.Single(await app.States.ReadRunsAsync(Key)).Status);
     }

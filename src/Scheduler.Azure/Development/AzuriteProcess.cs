@@ -176,7 +176,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} before listening on {port}: {errors.ToString().Trim()}");
+                throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} before it was ready (it was still to listen on {port}): {errors.ToString().Trim()}");
             }
 
             if (IsListening(port))

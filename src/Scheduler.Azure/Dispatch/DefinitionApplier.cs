@@ -20,6 +20,7 @@ public sealed class DefinitionApplier(
     DefinitionResolver resolver,
     RowQuarantine quarantine,
     LedgerRecovery recovery,
+    Telemetry.SchedulerMetrics metrics,
     SchedulerOptions options,
     TimeProvider clock,
     ILogger<DefinitionApplier> logger)
@@ -50,6 +51,7 @@ public sealed class DefinitionApplier(
         var columns = DefinitionStore.ColumnsOf(entity);
         var snapshot = ColumnSnapshot.Serialize(columns);
         var valid = TryValidate(key, columns, out var definition, out var errors);
+        metrics.Validity(key.Value, valid);
         if (current?.State.DefinitionETag == etag && (current.State.Status != ScheduleStatus.Invalid || !valid) && current.Faults.Count == 0)
         {
             return false;
@@ -62,7 +64,7 @@ public sealed class DefinitionApplier(
             : DefinitionChange.ApplyInvalid(basis, errors, etag, snapshot);
         var wakeAt = definition is not null ? resolver.PlannerFor(definition).WakeAt(state) : DuePlanner.LeaseWakeAt(state);
         var change = current is null ? (seed is null ? "Added" : "Re-created") : current.State.Status == ScheduleStatus.Deleted ? "Re-added" : "Edited";
-        var edit = new EditEntry(change, now, current?.State.Definition, snapshot, state.Status.ToString(), state.Error);
+        var edit = new EditEntry(change, now, current?.State.Definition, snapshot, state.Status.ToString(), state.Error, ChangedAt: changedAt);
 
         // Index first: a crash after this leaves a harmless extra entry, never a schedule without one.
         if (wakeAt is { } wake)
@@ -84,7 +86,8 @@ public sealed class DefinitionApplier(
         }
         else
         {
-            logger.LogInformation("Schedule {ScheduleId} {Change}: {Status}, next due {NextDue}", key.ToString(), change, state.Status, state.NextDue);
+            logger.LogInformation("Schedule {ScheduleId} {Change}: {Status}, {Next}", key.ToString(), change, state.Status,
+                state.NextDue is { } next ? "next due " + next.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) : state.Status == ScheduleStatus.Paused ? "no due time while paused" : "no due time left");
         }
 
         return true;
@@ -130,6 +133,7 @@ public sealed class DefinitionApplier(
         }
 
         var now = clock.GetUtcNow();
+        metrics.Validity(key.Value, valid: true);
         var state = DefinitionChange.ApplyDeleted(current.State);
         var wakeAt = DuePlanner.LeaseWakeAt(state);
         await states.CommitEditAsync(key, current, state, wakeAt, current.Job, new EditEntry("Deleted", now, current.State.Definition, null, state.Status.ToString(), null), options.InstanceId, cancellationToken);

@@ -17,6 +17,7 @@ public sealed class Dispatcher(
     RowQuarantine quarantine,
     SchedulerOptions options,
     StorageRequestCounter requests,
+    Telemetry.SchedulerMetrics metrics,
     TimeProvider clock,
     ILogger<Dispatcher> logger)
 {
@@ -38,6 +39,31 @@ public sealed class Dispatcher(
     /// extra ticks of a precise-firing invocation: read them again only if the table is small and the last read is stale.
     /// </param>
     public async Task<TickReport> TickAsync(bool reconcile, CancellationToken cancellationToken = default)
+    {
+        using var span = Telemetry.SchedulerTelemetry.Source.StartActivity("scheduler.tick");
+        span?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Instance, options.InstanceId);
+        try
+        {
+            var report = await TickCoreAsync(reconcile, cancellationToken);
+            metrics.TickEnded(report);
+            span?.SetTag("scheduler.tick.due_entries", report.DueEntries);
+            span?.SetTag("scheduler.tick.claimed", report.Claimed);
+            if (report.Errors.Count > 0)
+            {
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, report.Errors[0]);
+            }
+
+            return report;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            metrics.TickFailed();
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, $"{ex.GetType().Name}: {ex.Message}");
+            throw;
+        }
+    }
+
+    private async Task<TickReport> TickCoreAsync(bool reconcile, CancellationToken cancellationToken)
     {
         var started = clock.GetUtcNow();
         var requestsBefore = requests.Total;

@@ -24,7 +24,26 @@ public sealed class JobRunner(
     TimeProvider clock,
     ILoggerFactory loggers)
 {
-    public async Task<RunResult> RunAsync(ScheduleDefinition definition, ClaimedRun run, CancellationToken stopping)
+    /// <param name="parent">The claim's trace context when the run is not under it already (Queue mode); default: the current span.</param>
+    public async Task<RunResult> RunAsync(ScheduleDefinition definition, ClaimedRun run, CancellationToken stopping, System.Diagnostics.ActivityContext parent = default)
+    {
+        using var span = Telemetry.SchedulerTelemetry.Source.StartActivity("scheduler.run", System.Diagnostics.ActivityKind.Internal, parent);
+        span?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Schedule, definition.Key.Value);
+        span?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Job, definition.Job);
+        span?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Due, run.Due.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        span?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Attempt, run.Attempt);
+        span?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Instance, options.InstanceId);
+        var result = await RunInSpanAsync(definition, run, stopping);
+        span?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Outcome, Telemetry.SchedulerTelemetry.OutcomeValue(result.Outcome.Status));
+        if (result.Outcome.Status is Scheduler.Runs.RunStatus.Failed or Scheduler.Runs.RunStatus.TimedOut)
+        {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Outcome.ErrorMessage);
+        }
+
+        return result;
+    }
+
+    private async Task<RunResult> RunInSpanAsync(ScheduleDefinition definition, ClaimedRun run, CancellationToken stopping)
     {
         var started = clock.GetUtcNow();
         var logger = loggers.CreateLogger($"Scheduler.Jobs.{definition.Job}");

@@ -32,7 +32,8 @@ public sealed class OccurrenceExecutor(
             return null;
         }
 
-        var result = await runner.RunAsync(started.Definition, message.ToClaim(), cancellationToken);
+        var parent = message.TraceParent is { } traceParent && System.Diagnostics.ActivityContext.TryParse(traceParent, null, out var context) ? context : default;
+        var result = await runner.RunAsync(started.Definition, message.ToClaim(), cancellationToken, parent);
         await FinishAsync(started.Current, started.Definition, started.Planner, message, result);
         return result.Outcome;
     }

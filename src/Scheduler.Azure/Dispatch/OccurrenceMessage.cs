@@ -5,8 +5,11 @@ using Scheduler.Schedules;
 
 namespace Scheduler.Azure.Dispatch;
 
-/// <summary>A claimed occurrence handed to RunOccurrence: the schedule, the occurrence, the attempt and its lease.</summary>
-public sealed record OccurrenceMessage(string Schedule, DateTimeOffset Due, int Attempt, ClaimReason Reason, DateTimeOffset LeaseUntil)
+/// <summary>
+/// A claimed occurrence handed to RunOccurrence: the schedule, the occurrence, the attempt, its lease, and the W3C
+/// traceparent of the claim (absent in messages queued before it was added).
+/// </summary>
+public sealed record OccurrenceMessage(string Schedule, DateTimeOffset Due, int Attempt, ClaimReason Reason, DateTimeOffset LeaseUntil, string? TraceParent = null)
 {
     /// <summary>How much of a message that is not an occurrence a log line shows.</summary>
     public const int ShownLength = 200;

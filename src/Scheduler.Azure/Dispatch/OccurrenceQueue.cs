@@ -17,7 +17,8 @@ public sealed class OccurrenceQueue(QueueServiceClient queues, SchedulerOptions 
     {
         foreach (var claim in claims)
         {
-            var message = new OccurrenceMessage(key.Value, claim.Due, claim.Attempt, claim.Reason, claim.LeaseUntil);
+            // The claim's trace context travels with it: the run RunOccurrence makes of it joins the tick's trace.
+            var message = new OccurrenceMessage(key.Value, claim.Due, claim.Attempt, claim.Reason, claim.LeaseUntil, System.Diagnostics.Activity.Current?.Id);
             await Client.SendMessageAsync(message.ToJson(), cancellationToken);
         }
     }

@@ -25,6 +25,7 @@ public sealed class Reconciler(
     DefinitionApplier applier,
     ConflictRetry retry,
     RowQuarantine quarantine,
+    Telemetry.SchedulerMetrics metrics,
     SchedulerOptions options,
     TimeProvider clock,
     ILogger<Reconciler> logger) : IDisposable
@@ -253,6 +254,7 @@ public sealed class Reconciler(
             if (status != ScheduleStatus.Deleted)
             {
                 applied[key.Value] = status == ScheduleStatus.Invalid ? null : etag;
+                metrics.Validity(key.Value, status != ScheduleStatus.Invalid);
             }
         }
 

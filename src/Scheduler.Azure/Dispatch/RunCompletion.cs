@@ -16,6 +16,7 @@ public sealed class RunCompletion(
     StateStore states,
     ConflictRetry retry,
     AbandonedRuns abandoned,
+    Telemetry.SchedulerMetrics metrics,
     SchedulerOptions options,
     TimeProvider clock,
     ILogger<RunCompletion> logger)
@@ -26,6 +27,7 @@ public sealed class RunCompletion(
         logger.LogInformation("Ran {ScheduleId} ({Job}) due {Due:O} attempt {Attempt}: {Status} in {DurationMs} ms{Error}",
             definition.Key.ToString(), definition.Job, claim.Due, claim.Attempt, outcome.Status, (long)(outcome.FinishedAt - outcome.StartedAt).TotalMilliseconds,
             outcome.ErrorMessage is { } error ? $" ({error})" : "");
+        metrics.RunEnded(definition.Job, claim, outcome);
         var lease = definition.Policies.Timeout + options.LeaseMargin;
         var reread = false;
         var recorded = await retry.ExecuteAsync(async _ =>

@@ -25,6 +25,7 @@ public sealed class ScheduleDispatch(
     RunCompletion completion,
     OccurrenceQueue queue,
     DispatchLanes lanes,
+    Telemetry.SchedulerMetrics metrics,
     SchedulerOptions options,
     TimeProvider clock,
     ILogger<ScheduleDispatch> logger)
@@ -108,6 +109,11 @@ public sealed class ScheduleDispatch(
                     break;
                 }
 
+                // The claim's span: inline runs nest under it, and Queue mode carries it in the message to RunOccurrence.
+                using var claimSpan = plan.Claims.Count > 0 ? Telemetry.SchedulerTelemetry.Source.StartActivity("scheduler.claim") : null;
+                claimSpan?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Schedule, key.Value);
+                claimSpan?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Job, definition!.Job);
+                claimSpan?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Claims, plan.Claims.Count);
                 try
                 {
                     current = await states.CommitPlanAsync(current, plan, planner.WakeAt(plan.State), options.InstanceId, now, cancellationToken);
@@ -115,9 +121,13 @@ public sealed class ScheduleDispatch(
                 catch (TableTransactionFailedException ex) when (ex.Status == 412)
                 {
                     counters.Conflict(); // another instance changed the state first
+                    metrics.Conflict();
+                    claimSpan?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "another instance changed the state first");
                     await KeepIndexedAsync(key);
                     return;
                 }
+
+                metrics.Committed(definition!.Job, plan);
 
                 counters.Claimed(plan.Claims.Count);
                 counters.Skipped(plan.Notes.Where(n => n.Status == RunStatus.Skipped).Sum(n => n.Count));
@@ -202,6 +212,7 @@ public sealed class ScheduleDispatch(
     /// <summary>A state whose stored definition no longer validates here (say, its job was unregistered by a deploy): mark it invalid, record lost leases, start nothing.</summary>
     private async Task<LoadedState?> HoldUnresolvableAsync(LoadedState current, IReadOnlyList<string> errors, TickCounters counters, CancellationToken cancellationToken)
     {
+        metrics.Validity(current.Key.Value, valid: false);
         var state = current.State.Status is ScheduleStatus.Active or ScheduleStatus.Finished or ScheduleStatus.Paused
             ? DefinitionChange.ApplyInvalid(current.State, errors, current.State.DefinitionETag ?? "", current.State.Definition ?? "{}")
             : current.State;
@@ -218,6 +229,7 @@ public sealed class ScheduleDispatch(
         catch (TableTransactionFailedException ex) when (ex.Status == 412)
         {
             counters.Conflict();
+            metrics.Conflict();
             await KeepIndexedAsync(current.Key);
             return null;
         }

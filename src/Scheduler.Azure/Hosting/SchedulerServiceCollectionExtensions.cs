@@ -53,6 +53,7 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton<Reconciler>();
         services.AddSingleton<DispatchLanes>();
         services.AddSingleton<ScheduleDispatch>();
+        services.AddSingleton<Telemetry.SchedulerMetrics>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<TickDriver>();
         services.AddSingleton<RunCompletion>();

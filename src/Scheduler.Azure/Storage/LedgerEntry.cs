@@ -25,4 +25,5 @@ public sealed record LedgerEntry(
 }
 
 /// <summary>One row of a schedule's edit history: what the definition was, what it became, and when the dispatcher saw it.</summary>
-public sealed record EditEntry(string Change, DateTimeOffset DetectedAt, string? Previous, string? New, string Status, string? Error, string? Fault = null);
+/// <summary>One applied change of a schedule's entry. <see cref="ChangedAt"/>: the entry's own change time (absent for removals and older rows).</summary>
+public sealed record EditEntry(string Change, DateTimeOffset DetectedAt, string? Previous, string? New, string Status, string? Error, string? Fault = null, DateTimeOffset? ChangedAt = null);

@@ -110,7 +110,7 @@ internal static class LedgerRows
     public static EditEntry ReadEdit(TableEntity e)
     {
         var row = new RowReader(e);
-        var entry = new EditEntry(row.Text("Change") ?? "", row.Instant("DetectedAt") ?? default, row.Text("Previous"), row.Text("New"), row.Text("Status") ?? "", row.Text("Error"));
+        var entry = new EditEntry(row.Text("Change") ?? "", row.Instant("DetectedAt") ?? default, row.Text("Previous"), row.Text("New"), row.Text("Status") ?? "", row.Text("Error"), ChangedAt: row.Instant("ChangedAt"));
         return row.Faults.Count == 0 ? entry : entry with { Fault = string.Join("; ", row.Faults) };
     }
 }

@@ -87,6 +87,7 @@ public sealed class StateStore(SchedulerTables tables)
         {
             ["Change"] = edit.Change,
             ["DetectedAt"] = Iso.Format(edit.DetectedAt),
+            ["ChangedAt"] = edit.ChangedAt is { } changedAt ? Iso.Format(changedAt) : null,
             ["Previous"] = edit.Previous,
             ["New"] = edit.New,
             ["Status"] = edit.Status,

@@ -9,16 +9,36 @@ internal static class AuditCommand
 {
     public static Command Create(CommandContext context)
     {
-        var from = new Option<DateTimeOffset>("--from") { Description = "Start of the window (ISO 8601)", Required = true };
-        var to = new Option<DateTimeOffset>("--to") { Description = "End of the window (ISO 8601; default now)" };
-        var settle = new Option<int>("--settle") { Description = "Seconds before now that occurrences are still allowed to be undispatched", DefaultValueFactory = _ => 120 };
-        var command = new Command("audit", "List every occurrence each schedule should have had in a window and its fate: ran once, ran more than once, missed or skipped by policy, failed after retries, in progress, or unaccounted. Exits 1 on any unaccounted or duplicated occurrence.\n\nExample: scheduler audit --from 2026-11-24T00:00Z --to 2026-11-24T12:00Z") { from, to, settle };
+        var from = Moment.Option("--from", "Start of the window", required: true);
+        var to = Moment.Option("--to", "End of the window; default now");
+        var settle = new Option<int>("--settle") { Description = "Seconds before now that occurrences are still allowed to be undispatched (they are not judged yet)", DefaultValueFactory = _ => 120 };
+        var command = new Command("audit", "List every occurrence each schedule should have had in a window and its fate: ran once, ran more than once, missed or skipped by policy, failed after retries, lost with its host, in progress, replaced by an edit, or unaccounted. Schedules edited, paused or removed in the window are audited across those changes. Exits 1 on any unaccounted or duplicated occurrence.\n\nExample: scheduler audit --from -1h --settle 30") { from, to, settle };
         command.SetAction(context.With(async (session, output, parse, ct) =>
         {
             var now = session.Clock.GetUtcNow();
-            var end = parse.GetResult(to) is { Implicit: false } ? parse.GetValue(to) : now;
+            var start = parse.GetValue(from)!.Resolve(now);
+            var end = parse.GetValue(to)?.Resolve(now) ?? now;
+            var settleSeconds = Math.Max(0, parse.GetValue(settle));
+            var settledBefore = now.AddSeconds(-settleSeconds);
+            if (end < start)
+            {
+                throw new CliUserException($"--to {Times.Iso(end)} is before --from {Times.Iso(start)}");
+            }
+
+            if (settledBefore < end)
+            {
+                output.Warn(settledBefore <= start
+                    ? $"nothing to judge yet: the window {Times.Iso(start)} to {Times.Iso(end)} ends after {Times.Iso(settledBefore)}, the last moment --settle {settleSeconds} lets the audit judge (occurrences after it may not have been dispatched yet); pass a smaller --settle, such as --settle 0, or an earlier --from"
+                    : $"the window is cut at {Times.Iso(settledBefore)} by --settle {settleSeconds} (occurrences after it may not have been dispatched yet); pass --settle 0 to judge up to {Times.Iso(end)}");
+            }
+
             var audit = new LedgerAudit(session.Definitions, session.States, session.Published);
-            var audits = await audit.AuditAsync(parse.GetValue(from), end, now.AddSeconds(-Math.Max(0, parse.GetValue(settle))), ct);
+            var audits = await audit.AuditAsync(start, end, settledBefore, ct);
+            if (audits.Sum(a => a.Result.Occurrences.Count) == 0 && settledBefore > start)
+            {
+                output.Warn($"no occurrence of any schedule was due between {Times.Iso(start)} and {Times.Iso(settledBefore < end ? settledBefore : end)}: nothing to judge");
+            }
+
             var defects = audits.SelectMany(a => a.Result.Defects.Select(d => (a.Key, d))).ToList();
             if (output.Json)
             {
@@ -35,12 +55,12 @@ internal static class AuditCommand
             }
             else
             {
-                output.Table("audit", ["id", "expected", "ran once", "skipped by job", "missed", "skipped", "failed", "lost with host", "in progress", "duplicated", "unaccounted", "note"],
+                output.Table("audit", ["id", "expected", "ran once", "skipped by job", "missed", "skipped", "failed", "lost with host", "in progress", "replaced by edit", "duplicated", "unaccounted", "note"],
                     audits.Select(a => (IReadOnlyList<string?>)
                     [
                         ScheduleIds.Show(a.Key), $"{a.Result.Occurrences.Count}", $"{a.Result.Count(OccurrenceFate.RanOnce)}", $"{a.Result.Count(OccurrenceFate.SkippedByJob)}",
                         $"{a.Result.Count(OccurrenceFate.MissedByPolicy)}", $"{a.Result.Count(OccurrenceFate.SkippedByOverlap)}", $"{a.Result.Count(OccurrenceFate.FailedAfterRetries)}",
-                        $"{a.Result.Count(OccurrenceFate.LostWithHost)}", $"{a.Result.Count(OccurrenceFate.InProgress)}", $"{a.Result.Count(OccurrenceFate.RanMoreThanOnce)}", $"{a.Result.Count(OccurrenceFate.Unaccounted)}", a.Note,
+                        $"{a.Result.Count(OccurrenceFate.LostWithHost)}", $"{a.Result.Count(OccurrenceFate.InProgress)}", $"{a.Result.Count(OccurrenceFate.ReplacedByEdit)}", $"{a.Result.Count(OccurrenceFate.RanMoreThanOnce)}", $"{a.Result.Count(OccurrenceFate.Unaccounted)}", a.Note,
                     ]));
                 foreach (var (key, defect) in defects)
                 {

@@ -34,6 +34,9 @@ internal sealed class DefinitionOptions
 
     public IEnumerable<Option> All => _columns.Select(c => c.Option);
 
+    /// <summary>Whether the command line gives the option of this column.</summary>
+    public bool Gives(ParseResult parse, string column) => _columns.Any(c => c.Column == column && parse.GetResult(c.Option) is { Implicit: false });
+
     /// <summary>Applies the options given; a new trigger option replaces the other trigger columns.</summary>
     public void ApplyTo(Dictionary<string, object?> columns, ParseResult parse)
     {

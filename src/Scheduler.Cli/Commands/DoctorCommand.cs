@@ -15,7 +15,7 @@ internal static class DoctorCommand
     public static Command Create(CommandContext context)
     {
         var clear = new Option<bool>("--clear-quarantine") { Description = "After listing them, forget the quarantined rows (their copies are in the listing; use --json to keep them)" };
-        var command = new Command("doctor", "Validate every entry and list what needs attention: invalid entries, unknown jobs, schedules that never fire again, runs stuck past their lease, rows of the scheduler's tables that do not read (quarantined or still in place). Exits 1 if there is any.\n\nExample: scheduler doctor --json") { clear };
+        var command = new Command("doctor", "Validate every entry and list what needs a person: invalid entries, unknown jobs, schedules that can never fire (a one-shot that ran is fine), runs stuck past their lease, rows of the scheduler's tables that do not read (quarantined or still in place). Exits 1 if there is any.\n\nExample: scheduler doctor --json") { clear };
         command.SetAction(context.With(async (session, output, parse, ct) =>
         {
             var now = session.Clock.GetUtcNow();
@@ -23,6 +23,7 @@ internal static class DoctorCommand
             var badStates = new List<RowFault>();
             var states = (await session.States.ListAsync(badStates, ct)).ToDictionary(s => s.Key);
             var quarantined = await session.Quarantine.ListAsync(ct);
+            var finished = 0;
             findings.AddRange(await UnreadableRowsAsync(session, states.Values, badStates, quarantined, ct));
             await foreach (var entity in session.Definitions.ScanAsync(ct))
             {
@@ -45,7 +46,18 @@ internal static class DoctorCommand
                 var fromTime = state?.State.LastDue is { } lastDue && lastDue > now ? lastDue : now;
                 if (definition.Enabled && ScheduleTimeline.For(definition).Next(fromTime) is null && state?.State.Pending.Count is null or 0)
                 {
-                    findings.Add(new Finding(id, "never fires again", definition.EndAt is { } end && end <= now ? $"EndAt {Times.Iso(end)} has passed" : "no due time is left (a one-shot that ran, or a cron with no future match)"));
+                    // A schedule that ran its course (a one-shot that ran, one past its EndAt) is not a problem; one that never had a due time is.
+                    if (state?.State.LastDue is not null)
+                    {
+                        finished++;
+                        continue;
+                    }
+
+                    findings.Add(new Finding(id, "never fires", definition.EndAt is { } end && end <= now
+                        ? $"EndAt {Times.Iso(end)} passed before it ever ran; move EndAt later or remove the entry"
+                        : definition.Trigger is TriggerSpec.Once once
+                            ? $"RunAt {Times.Iso(once.At)} had passed (beyond its misfire grace) before a dispatcher picked it up; set a later RunAt, or run it now with `scheduler schedules run {id}`"
+                            : "no due time is left (a cron with no future match, or StartAt after EndAt); fix the trigger or remove the entry"));
                 }
             }
 
@@ -70,11 +82,13 @@ internal static class DoctorCommand
             else if (findings.Count == 0)
             {
                 output.Line(TzdbLine(states.Values.Select(s => s.State.Timing)));
+                output.Line(FinishedLine(finished));
                 output.Line("all schedules are healthy");
             }
             else
             {
                 output.Line(TzdbLine(states.Values.Select(s => s.State.Timing)));
+                output.Line(FinishedLine(finished));
                 output.Table($"{findings.Count} problem{(findings.Count == 1 ? "" : "s")}", ["id", "problem", "what to fix"], findings.Select(f => (IReadOnlyList<string?>)[f.Id, f.Problem, f.Detail]));
             }
 
@@ -108,6 +122,10 @@ internal static class DoctorCommand
         findings.AddRange(unreported.Select(f => new Finding($"{f.Table} row", "unreadable row", $"{f}; the dispatcher sets it aside when it reads it; fix or delete the row")));
         return findings;
     }
+
+    private static string FinishedLine(int finished) => finished == 0
+        ? "no schedule has finished"
+        : $"{finished} schedule{(finished == 1 ? " has" : "s have")} run {(finished == 1 ? "its" : "their")} course (one-shots that ran, schedules past their EndAt): not a problem";
 
     /// <summary>The tzdb release due times are computed with, and how many states were planned under another one.</summary>
     internal static string TzdbLine(IEnumerable<string?> timings)

@@ -53,7 +53,7 @@ internal static class ScheduleCommands
             else
             {
                 output.Table(null, ["id", "job", "when", "zone", "enabled", "next due", "last", "error"],
-                    rows.Select(r => (IReadOnlyList<string?>)[r.Id, r.Job, r.When, r.TimeZone, r.Enabled ? "yes" : "no", r.NextDue, r.LastStatus, r.Error ?? (r.Status == "Active" ? null : r.Status)]));
+                    rows.Select(r => (IReadOnlyList<string?>)[r.Id, r.Job, r.When, r.TimeZone, r.EnabledText(), r.NextDue, r.LastStatus, r.Error ?? (r.Status == "Active" ? null : r.Status)]));
             }
 
             return 0;
@@ -128,11 +128,14 @@ internal static class ScheduleCommands
         var command = add
             ? new Command("add", "Add a schedule. Validated first: a refused entry is not written and the message says what to fix.\n\nExample: scheduler schedules add nightly-import --job file-import --cron \"30 2 * * *\" --tz Europe/London --input imports/incoming/ --args '{\"table\":\"Customers\"}'")
             : new Command("set", "Change a schedule's columns (the options given; a new trigger replaces the old). Validated first.\n\nExample: scheduler schedules set nightly-import --cron \"0 3 * * *\" --max-attempts 3");
+        var allowUnlisted = new Option<bool>("--allow-unlisted-job") { Description = "Write the schedule even though its job is not in the Jobs catalog yet (an app that registers it is still to be deployed)" };
         command.Add(id);
         foreach (var option in definitionOptions.All)
         {
             command.Add(option);
         }
+
+        command.Add(allowUnlisted);
 
         command.SetAction(context.With(async (session, output, parse, ct) =>
         {
@@ -151,6 +154,16 @@ internal static class ScheduleCommands
             var columns = existing is null ? new Dictionary<string, object?>(StringComparer.Ordinal) : DefinitionStore.ColumnsOf(existing);
             definitionOptions.ApplyTo(columns, parse);
             var job = columns.GetValueOrDefault(ScheduleColumns.Job) as string;
+            var namesJob = add || definitionOptions.Gives(parse, ScheduleColumns.Job);
+            if (namesJob && !parse.GetValue(allowUnlisted) && job is not null && session.Published.KnownJobs.Count > 0 && !session.Published.KnownJobs.Contains(job))
+            {
+                // Every error at once: the job and whatever else is wrong with the entry.
+                ScheduleValidator.TryValidate(key, columns, session.Accepting(job), out _, out var others);
+                throw new CliUserException(string.Join("; ", [
+                    $"job \"{job}\" is not in the Jobs catalog ({string.Join(", ", session.Published.KnownJobs.Order())}); check the name, or pass --allow-unlisted-job if an app that registers it is still to be deployed",
+                    .. others]));
+            }
+
             WarnUnknownJob(session, output, job);
             var admin = session.AdminAccepting(job);
             var definition = add ? await admin.AddAsync(key, columns, ct) : await admin.PutAsync(key, columns, existing!.ETag, ct);
@@ -217,13 +230,13 @@ internal static class ScheduleCommands
     private static Command Backfill(CommandContext context)
     {
         var id = ScheduleIds.Argument();
-        var from = new Option<DateTimeOffset>("--from") { Description = "Start of the range (ISO 8601)", Required = true };
-        var to = new Option<DateTimeOffset>("--to") { Description = "End of the range, inclusive (ISO 8601)", Required = true };
+        var from = Moment.Option("--from", "Start of the range", required: true);
+        var to = Moment.Option("--to", "End of the range, inclusive", required: true);
         var command = new Command("backfill", "Queue the occurrences of a past range (those not already Succeeded), run as the overlap policy allows.\n\nExample: scheduler schedules backfill nightly-import --from 2026-11-01T00:00Z --to 2026-11-07T23:59Z") { id, from, to };
         command.SetAction(context.With(async (session, output, parse, ct) =>
         {
             var key = ScheduleIds.Parse(parse.GetValue(id)!);
-            var queued = await session.AdminAccepting(await JobOfAsync(session, key, ct)).BackfillAsync(key, parse.GetValue(from), parse.GetValue(to), ct);
+            var queued = await session.AdminAccepting(await JobOfAsync(session, key, ct)).BackfillAsync(key, parse.GetValue(from)!.Resolve(session.Clock.GetUtcNow()), parse.GetValue(to)!.Resolve(session.Clock.GetUtcNow()), ct);
             if (output.Json)
             {
                 output.WriteJson(new { id = ScheduleIds.Show(key), queued });
@@ -242,7 +255,7 @@ internal static class ScheduleCommands
     {
         var id = ScheduleIds.Argument();
         var count = new Option<int>("-n", "--count") { Description = "How many", DefaultValueFactory = _ => 10 };
-        var from = new Option<string?>("--from") { Description = "After this moment instead of now (ISO 8601; without an offset: wall-clock time in the schedule's zone)" };
+        var from = new Option<string?>("--from") { Description = "After this moment instead of now (ISO 8601; without an offset: wall-clock time in the schedule's zone; or relative: -1d, +2h)" };
         var command = new Command("next", "The next due times in the schedule's zone (with its offset, so DST shows) and in UTC.\n\nExample: scheduler schedules next nightly-import -n 5 --from 2027-03-27T00:00") { id, count, from };
         command.SetAction(context.With(async (session, output, parse, ct) =>
         {
@@ -250,15 +263,23 @@ internal static class ScheduleCommands
             var entity = await session.Definitions.GetAsync(key, ct) ?? throw new CliUserException($"no schedule {ScheduleIds.Show(key)}");
             var columns = DefinitionStore.ColumnsOf(entity);
             var definition = ScheduleValidator.Validate(key, columns, session.Accepting(columns.GetValueOrDefault(ScheduleColumns.Job) as string));
-            var after = parse.GetValue(from) is { Length: > 0 } text ? WallClock.Parse("--from", text, definition.TimeZone) : session.Clock.GetUtcNow();
+            var now = session.Clock.GetUtcNow();
+            var after = parse.GetValue(from) is not { Length: > 0 } text ? now
+                : Moment.TryParseRelative(text, out var fromNow) ? now + fromNow
+                : WallClock.Parse("--from", text, definition.TimeZone);
             var times = ScheduleTimeline.For(definition).Preview(after, Math.Clamp(parse.GetValue(count), 1, 1000)).Select(t => Times.InZoneAndUtc(t, definition.TimeZone)).ToList();
+            if (!definition.Enabled)
+            {
+                output.Warn($"{ScheduleIds.Show(key)} is paused{(definition.PauseNote is { Length: > 0 } note ? $" ({note})" : "")}: nothing runs until it is resumed, and these are the times it would run after that (occurrences due while paused do not run)");
+            }
+
             if (output.Json)
             {
                 output.WriteJson(times);
             }
             else
             {
-                output.Table($"{ScheduleIds.Show(key)}: {ScheduleDescription.Describe(definition.Trigger, definition.TimeZone)} in {definition.TimeZone.Id}", ["in zone", "UTC"], times.Select(t => (IReadOnlyList<string?>)[t.Local, t.Utc]));
+                output.Table($"{ScheduleIds.Show(key)}: {ScheduleDescription.Describe(definition.Trigger, definition.TimeZone)} in {definition.TimeZone.Id}{(definition.Enabled ? "" : " (paused)")}", ["in zone", "UTC"], times.Select(t => (IReadOnlyList<string?>)[t.Local, t.Utc]));
             }
 
             return 0;

@@ -4,7 +4,8 @@ using Scheduler.Schedules;
 namespace Scheduler.Cli.Commands;
 
 /// <summary>One line of `schedules list`: the definition joined with its state.</summary>
-internal sealed record ScheduleRow(string Id, string? Job, string When, string TimeZone, bool Enabled, string? NextDue, string Status, string? LastStatus, string? Error)
+/// <remarks><see cref="Enabled"/> is null when the Enabled column is neither true nor false (the entry is then invalid).</remarks>
+internal sealed record ScheduleRow(string Id, string? Job, string When, string TimeZone, bool? Enabled, string? NextDue, string Status, string? LastStatus, string? Error)
 {
     public static async Task<List<ScheduleRow>> LoadAsync(CliSession session, CancellationToken ct)
     {
@@ -25,7 +26,7 @@ internal sealed record ScheduleRow(string Id, string? Job, string When, string T
                 job,
                 valid ? ScheduleDescription.Describe(definition!.Trigger, zone) : Raw(columns),
                 definition?.TimeZone.Id ?? (columns.GetValueOrDefault(ScheduleColumns.TimeZone) as string ?? "UTC"),
-                definition?.Enabled ?? true,
+                definition?.Enabled ?? EnabledColumn(columns),
                 state?.State.NextDue is { } next ? Times.InZoneAndUtc(next, zone).Local : null,
                 state?.State.Status.ToString() ?? (valid ? "New" : "Invalid"),
                 state?.State.LastStatus?.ToString(),
@@ -36,6 +37,23 @@ internal sealed record ScheduleRow(string Id, string? Job, string When, string T
             .Select(s => new ScheduleRow(ScheduleIds.Show(s.Key), s.Job, "(entry removed)", "", false, null, s.State.Status.ToString(), s.State.LastStatus?.ToString(), "the Schedules entry is gone; the next reconcile marks it Deleted")));
         return [.. rows.OrderBy(r => r.Id, StringComparer.Ordinal)];
     }
+
+    /// <summary>The Enabled column of an entry that did not validate: true when absent, null when it is not a boolean.</summary>
+    private static bool? EnabledColumn(Dictionary<string, object?> columns) => columns.GetValueOrDefault(ScheduleColumns.Enabled) switch
+    {
+        null => true,
+        bool b => b,
+        string text when bool.TryParse(text.Trim(), out var b) => b,
+        _ => null,
+    };
+
+    /// <summary>How `schedules list` shows the Enabled column.</summary>
+    public string EnabledText() => Enabled switch
+    {
+        true => "yes",
+        false => "no",
+        null => "not true or false",
+    };
 
     private static string Raw(Dictionary<string, object?> columns)
     {

@@ -25,6 +25,11 @@ public enum OccurrenceFate
     LostWithHost,
     /// <summary>An attempt is still running (or waiting for its retry).</summary>
     InProgress,
+    /// <summary>
+    /// Fell due while an edit of its schedule was taking effect (after the entry changed, before a dispatcher applied
+    /// it) and the ledger has nothing for it: the new version replaced it. Not a defect.
+    /// </summary>
+    ReplacedByEdit,
     /// <summary>No ledger row speaks of it: a lost occurrence, a defect.</summary>
     Unaccounted,
 }
@@ -54,17 +59,22 @@ public static class OccurrenceAudit
         Audit(timeline.Between(from, to), from, to, ledger);
 
     /// <summary>The audit against due times the caller computed itself (an independent oracle, for tests that judge the timeline too).</summary>
-    public static AuditResult Audit(IEnumerable<DateTimeOffset> dues, DateTimeOffset from, DateTimeOffset to, IEnumerable<LedgerFact> ledger)
+    public static AuditResult Audit(IEnumerable<DateTimeOffset> dues, DateTimeOffset from, DateTimeOffset to, IEnumerable<LedgerFact> ledger) =>
+        Audit(dues.Select(d => new ExpectedOccurrence(d, AtAnEdit: false)), from, to, ledger);
+
+    /// <summary>The audit across a schedule's versions (<see cref="ExpectedOccurrences"/>).</summary>
+    public static AuditResult Audit(IEnumerable<ExpectedOccurrence> occurrences, DateTimeOffset from, DateTimeOffset to, IEnumerable<LedgerFact> ledger)
     {
         var rows = ledger.ToList();
         var attempts = rows.Where(r => r.Attempt > 0).GroupBy(r => r.Due).ToDictionary(g => g.Key, g => g.ToList());
         var notes = rows.Where(r => r.Attempt == 0 && r.Status is RunStatus.Missed or RunStatus.Skipped).ToList();
         var expected = new List<AuditedOccurrence>();
         var seen = new HashSet<DateTimeOffset>();
-        foreach (var due in dues.Where(d => d >= from && d <= to).Distinct().Order())
+        foreach (var occurrence in occurrences.Where(o => o.Due >= from && o.Due <= to).DistinctBy(o => o.Due).OrderBy(o => o.Due))
         {
-            seen.Add(due);
-            expected.Add(Classify(due, attempts.GetValueOrDefault(due), notes));
+            seen.Add(occurrence.Due);
+            var audited = Classify(occurrence.Due, attempts.GetValueOrDefault(occurrence.Due), notes);
+            expected.Add(occurrence.AtAnEdit && audited.Fate == OccurrenceFate.Unaccounted ? audited with { Fate = OccurrenceFate.ReplacedByEdit } : audited);
         }
 
         var extra = attempts.Keys.Where(d => d >= from && d <= to && !seen.Contains(d)).Order().ToList();

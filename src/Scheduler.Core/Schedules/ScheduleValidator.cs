@@ -82,15 +82,30 @@ public static class ScheduleValidator
     private static TriggerSpec? ReadTrigger(ColumnReader read, NodaTime.DateTimeZone zone, List<string> problems)
     {
         var present = new[] { ScheduleColumns.Cron, ScheduleColumns.Interval, ScheduleColumns.RunAt }.Where(read.Has).ToList();
-        if (present.Count != 1)
+        if (present.Count == 0)
         {
-            problems.Add(present.Count == 0
-                ? "no trigger: set exactly one of Cron (e.g. \"0 9 * * MON-FRI\"), Interval (e.g. \"00:05:00\" or \"5m\") or RunAt (e.g. \"2026-12-01T09:00:00Z\")"
-                : $"{string.Join(" and ", present)} are all set; keep exactly one of Cron, Interval or RunAt");
+            problems.Add("no trigger: set exactly one of Cron (e.g. \"0 9 * * MON-FRI\"), Interval (e.g. \"00:05:00\" or \"5m\") or RunAt (e.g. \"2026-12-01T09:00:00Z\")");
             return null;
         }
 
-        switch (present[0])
+        if (present.Count > 1)
+        {
+            // Every error at once: what is wrong with each of them too, not only that there are several.
+            problems.Add($"{string.Join(" and ", present)} are {(present.Count == 2 ? "both" : "all")} set; keep exactly one of Cron, Interval or RunAt");
+            foreach (var column in present)
+            {
+                ReadTrigger(column, read, zone, problems);
+            }
+
+            return null;
+        }
+
+        return ReadTrigger(present[0], read, zone, problems);
+    }
+
+    private static TriggerSpec? ReadTrigger(string column, ColumnReader read, NodaTime.DateTimeZone zone, List<string> problems)
+    {
+        switch (column)
         {
             case ScheduleColumns.Cron:
                 var cron = read.String(ScheduleColumns.Cron, 256);

@@ -13,13 +13,14 @@ namespace Scheduler.Functions.Jobs;
 /// <summary>
 /// The scenario our users come from, done right: every run lists the CSV blobs under the schedule's Input, streams
 /// each for that run only (never the whole file in memory), upserts its rows into a table, and moves it to processed/
-/// (or failed/, with the line-numbered error in its metadata) with a server-side copy. Idempotent: a marker row per blob version (name and ETag) is written with the import, so a
+/// (or failed/, with the line-numbered error in its metadata) with a server-side copy. Idempotent: a marker row per blob version (name and ETag) is written with the import, in a table of its own apart from the data, so a
 /// repeated run (crash before the move, retry, duplicate message, a later occurrence) never imports the same file twice.
 /// </summary>
 public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient blobs, SchedulerTables schedulerTables) : IJob
 {
-    public const string MarkerPartition = "_imports";
-    public const string StatePartition = "_state";
+    /// <summary>Partitions of the bookkeeping table (<see cref="Settings.ImportsTable"/>): a marker per imported blob version, the last fingerprint per schedule.</summary>
+    public const string MarkerPartition = "file";
+    public const string StatePartition = "fingerprint";
 
     public sealed class Settings
     {
@@ -27,6 +28,9 @@ public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient b
         public string Delimiter { get; set; } = ",";
         public bool HasHeader { get; set; } = true;
         public bool SkipIfUnchanged { get; set; }
+
+        /// <summary>Where the import keeps its own rows, apart from the data: default the table's name + "Imports".</summary>
+        public string? ImportsTable { get; set; }
     }
 
     /// <summary>Where a file goes once imported or refused: beside the others in its container, never read as an input again.</summary>
@@ -44,8 +48,22 @@ public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient b
         }
 
         schedulerTables.ThrowIfReserved(settings.Table, "table");
+        var importsName = settings.ImportsTable ?? settings.Table + "Imports";
+        if (importsName.Length > 63)
+        {
+            throw new FormatException($"the import's own table \"{importsName}\" would be longer than Table Storage's 63 characters; set Args \"importsTable\" to a shorter name");
+        }
+
+        if (string.Equals(importsName, settings.Table, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FormatException($"Args \"importsTable\" is the data table \"{settings.Table}\"; the import keeps its own rows apart from the data, so name another table");
+        }
+
+        schedulerTables.ThrowIfReserved(importsName, "importsTable");
         var table = tables.GetTableClient(settings.Table);
+        var imports = tables.GetTableClient(importsName);
         await table.CreateIfNotExistsAsync(cancellationToken);
+        await imports.CreateIfNotExistsAsync(cancellationToken);
 
         var inputs = new List<IJobInput>();
         await foreach (var input in context.Inputs.ListAsync(cancellationToken))
@@ -58,27 +76,27 @@ public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient b
         }
 
         var fingerprint = Fingerprint(inputs);
-        if (settings.SkipIfUnchanged && await LastFingerprintAsync(table, context, cancellationToken) == fingerprint)
+        if (settings.SkipIfUnchanged && await LastFingerprintAsync(imports, context, cancellationToken) == fingerprint)
         {
             throw new JobSkippedException($"no input under {context.Inputs.Location} changed since the last successful import");
         }
 
         foreach (var input in inputs)
         {
-            await ImportAsync(table, input, settings, context, cancellationToken);
+            await ImportAsync(table, imports, input, settings, context, cancellationToken);
         }
 
-        await table.UpsertEntityAsync(new TableEntity(StatePartition, context.Schedule.Value.Replace('|', '_')) { ["Fingerprint"] = fingerprint }, TableUpdateMode.Replace, cancellationToken);
+        await imports.UpsertEntityAsync(new TableEntity(StatePartition, context.Schedule.Value.Replace('|', '_')) { ["Fingerprint"] = fingerprint }, TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>
     /// One file: checked whole first (a bad line fails the file before any row is written), then streamed into the
     /// table in batches. A file that fails goes to failed/ with the reason in its metadata; the run goes on with the next.
     /// </summary>
-    private async Task ImportAsync(TableClient table, IJobInput input, Settings settings, JobContext context, CancellationToken cancellationToken)
+    private async Task ImportAsync(TableClient table, TableClient imports, IJobInput input, Settings settings, JobContext context, CancellationToken cancellationToken)
     {
         var marker = new TableEntity(MarkerPartition, Hash($"{input.Container}/{input.Name}@{input.ETag}"));
-        if ((await table.GetEntityIfExistsAsync<TableEntity>(marker.PartitionKey, marker.RowKey, cancellationToken: cancellationToken)).HasValue)
+        if ((await imports.GetEntityIfExistsAsync<TableEntity>(marker.PartitionKey, marker.RowKey, cancellationToken: cancellationToken)).HasValue)
         {
             context.Logger.LogInformation("{Blob} (this version) was already imported; moving it without importing again", input.Name);
             await MoveAsync(input, "processed", null, context.Logger, cancellationToken);
@@ -89,9 +107,9 @@ public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient b
         long rows;
         try
         {
-            if (partition.StartsWith('_') || partition.Length > 255)
+            if (partition.Length > 255)
             {
-                throw new CsvImportException($"the file name \"{Path.GetFileName(input.Name)}\" becomes the rows' PartitionKey, which must not start with '_' (the import's own markers live there) nor exceed 255 characters; rename the file");
+                throw new CsvImportException($"the file name \"{Path.GetFileName(input.Name)}\" becomes the rows' PartitionKey, which must not exceed 255 characters; rename the file");
             }
 
             rows = await ReadAllAsync(input, settings, (_, _) => Task.CompletedTask, cancellationToken);
@@ -113,7 +131,7 @@ public sealed class FileImportJob(TableServiceClient tables, BlobServiceClient b
         marker["Blob"] = input.Name;
         marker["Rows"] = rows;
         marker["IdempotencyKey"] = context.IdempotencyKey;
-        await table.UpsertEntityAsync(marker, TableUpdateMode.Replace, cancellationToken);
+        await imports.UpsertEntityAsync(marker, TableUpdateMode.Replace, cancellationToken);
         await MoveAsync(input, "processed", null, context.Logger, cancellationToken);
         context.Logger.LogInformation("Imported {Rows} rows from {Blob} into {Table}", rows, input.Name, table.Name);
     }

@@ -36,13 +36,26 @@ public static class StandaloneHost
         builder.Logging.AddFilter("Azure", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
-        await using var azurite = await StartAzuriteIfNeededAsync(builder.Configuration);
+        AzuriteProcess? started;
+        try
+        {
+            started = await StartAzuriteIfNeededAsync(builder.Configuration);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+        {
+            // A start-up problem a person fixes (a port taken, Node.js missing): one line, not a stack trace.
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
+
+        await using var azurite = started;
         if (azurite is not null)
         {
             builder.Configuration["SchedulerStorage"] = azurite.ConnectionString;
         }
 
         var jobs = builder.Services.AddSchedulerApp(builder.Configuration);
+        Telemetry.TelemetryWiring.AddSchedulerTelemetry(builder.Services, builder.Configuration, functionsWorker: false);
         addJobs?.Invoke(jobs);
         builder.Services.AddSingleton(new StandaloneOptions(args.Contains(SeedFlag)));
         builder.Services.AddSingleton<DemoSeeder>();
@@ -57,10 +70,23 @@ public static class StandaloneHost
     private static async Task<AzuriteProcess?> StartAzuriteIfNeededAsync(IConfiguration configuration)
     {
         var storage = configuration["SchedulerStorage"];
-        if (!string.Equals(storage?.Trim(), "UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase)
-            || AzuriteProcess.IsListening(AzuriteProcess.DefaultTablePort))
+        if (!string.Equals(storage?.Trim(), "UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
         {
             return null;
+        }
+
+        int[] ports = [AzuriteProcess.DefaultBlobPort, AzuriteProcess.DefaultQueuePort, AzuriteProcess.DefaultTablePort];
+        var taken = ports.Where(AzuriteProcess.IsListening).ToList();
+        if (taken.Count == ports.Length)
+        {
+            return null; // an Azurite (or the storage emulator) already runs
+        }
+
+        if (taken.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"port{(taken.Count == 1 ? "" : "s")} {string.Join(" and ", taken)} {(taken.Count == 1 ? "is" : "are")} in use by another program, so Azurite cannot start on " +
+                $"{string.Join(", ", ports)} (blob, queue, table); stop that program, start Azurite yourself on all three ports, or set SchedulerStorage in local.settings.json to a storage account's connection string");
         }
 
         var root = AzuriteProcess.FindRepositoryRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory)

@@ -43,7 +43,7 @@ public sealed class ScheduleValidatorTests
         { "interval just past 100 years", [("Job", "heartbeat"), ("Interval", "36526d")], "is longer than 100 years" },
         { "end before start", [("Job", "heartbeat"), ("Cron", "0 9 * * *"), ("StartAt", "2026-12-01T00:00:00Z"), ("EndAt", "2026-11-01T00:00:00Z")], "EndAt 2026-11-01T00:00:00.0000000+00:00 is not after StartAt" },
         { "no trigger", [("Job", "heartbeat")], "no trigger: set exactly one of Cron" },
-        { "two triggers", [("Job", "heartbeat"), ("Cron", "0 9 * * *"), ("Interval", "5m")], "Cron and Interval are all set; keep exactly one" },
+        { "two triggers", [("Job", "heartbeat"), ("Cron", "0 9 * * *"), ("Interval", "5m")], "Cron and Interval are both set; keep exactly one" },
         { "three triggers", [("Job", "heartbeat"), ("Cron", "0 9 * * *"), ("Interval", "5m"), ("RunAt", "2026-12-01T09:00:00Z")], "Cron and Interval and RunAt are all set" },
         { "number as words", [("Job", "heartbeat"), ("Cron", "0 9 * * *"), ("MaxAttempts", "three")], "MaxAttempts must be a whole number; found the string \"three\"" },
         { "fraction for integer", [("Job", "heartbeat"), ("Cron", "0 9 * * *"), ("MaxAttempts", 2.5)], "MaxAttempts must be a whole number; found the number 2.5" },
