@@ -4,6 +4,7 @@ using Scheduler.Azure.Hosting;
 using Scheduler.Azure.Storage;
 using Scheduler.Planning;
 using Scheduler.Schedules;
+using Scheduler.Triggers;
 
 namespace Scheduler.Azure.Dispatch;
 
@@ -72,8 +73,12 @@ public sealed class DefinitionApplier(
             await index.UpsertAsync(wake, key, cancellationToken);
         }
 
+        var dropped = current is null ? null : Dropped(key, current.State, state, now, valid
+            ? definition!.Enabled ? "the entry was edited before these overdue occurrences were dispatched; the new version runs from its own next due time" : "the schedule was paused before these overdue occurrences were dispatched"
+            : "the entry became invalid before these overdue occurrences were dispatched");
+
         // A 409 or 412 (another instance applied this edit, or a run changed the state) throws: the caller re-reads and retries.
-        await states.CommitEditAsync(key, current, state, wakeAt, definition?.Job ?? columns.GetValueOrDefault(ScheduleColumns.Job) as string, edit, options.InstanceId, cancellationToken);
+        await states.CommitEditAsync(key, current, state, wakeAt, definition?.Job ?? columns.GetValueOrDefault(ScheduleColumns.Job) as string, edit, options.InstanceId, cancellationToken, dropped);
 
         if (current?.WakeAt is { } old && old != wakeAt)
         {
@@ -91,6 +96,19 @@ public sealed class DefinitionApplier(
         }
 
         return true;
+    }
+
+    /// <summary>What the change drops of the old version's overdue occurrences, to be recorded Missed (never dropped silently).</summary>
+    private LedgerNote? Dropped(ScheduleKey key, ScheduleState before, ScheduleState after, DateTimeOffset now, string reason)
+    {
+        var timeline = resolver.TryResolve(key, before, out var old, out _) ? ScheduleTimeline.For(old!) : null;
+        var note = DefinitionChange.Overdue(before, timeline, after, now, reason);
+        if (note is not null)
+        {
+            logger.LogWarning("Schedule {ScheduleId}: {Count} overdue occurrence(s) from {First:O} to {Last:O} not run: {Reason}", key.ToString(), note.Count, note.FirstDue, note.LastDue, reason);
+        }
+
+        return note;
     }
 
     /// <summary>The validator's verdict; should it ever throw on some input, the entry is marked invalid with the reason instead of failing every pass.</summary>
@@ -136,7 +154,8 @@ public sealed class DefinitionApplier(
         metrics.Validity(key.Value, valid: true);
         var state = DefinitionChange.ApplyDeleted(current.State);
         var wakeAt = DuePlanner.LeaseWakeAt(state);
-        await states.CommitEditAsync(key, current, state, wakeAt, current.Job, new EditEntry("Deleted", now, current.State.Definition, null, state.Status.ToString(), null), options.InstanceId, cancellationToken);
+        var dropped = Dropped(key, current.State, state, now, "the entry was removed before these overdue occurrences were dispatched");
+        await states.CommitEditAsync(key, current, state, wakeAt, current.Job, new EditEntry("Deleted", now, current.State.Definition, null, state.Status.ToString(), null), options.InstanceId, cancellationToken, dropped);
 
         if (current.WakeAt is { } old && old != wakeAt)
         {

@@ -77,6 +77,15 @@ public sealed class SchedulerOptions
 
     /// <summary>The storage queue claimed occurrences go to in Queue mode.</summary>
     public string Queue { get; set; } = "scheduler-occurrences";
+
+    /// <summary>A copy to keep: registration never changes the object it was given.</summary>
+    internal SchedulerOptions Copy()
+    {
+        var copy = (SchedulerOptions)MemberwiseClone();
+        copy.Tables = Tables.Copy();
+        copy.Inputs = new InputOptions { AllowedContainers = [.. Inputs.AllowedContainers] };
+        return copy;
+    }
 }
 
 public enum DispatchMode
@@ -94,6 +103,8 @@ public sealed class TableNames
     public string State { get; set; } = "ScheduleState";
     public string DueIndex { get; set; } = "ScheduleDue";
     public string Jobs { get; set; } = "Jobs";
+
+    internal TableNames Copy() => (TableNames)MemberwiseClone();
 }
 
 public sealed class InputOptions

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Scheduler.Azure.Admin;
 using Scheduler.Azure.Dispatch;
 using Scheduler.Azure.Storage;
@@ -24,14 +25,22 @@ public static class SchedulerServiceCollectionExtensions
         return services.AddScheduler(() => StorageConnection.FromConfiguration(configuration), options);
     }
 
-    /// <summary>Registers the scheduler with an explicit connection and options (tests, benchmarks, tools).</summary>
+    /// <summary>
+    /// Registers the scheduler with an explicit connection and options (tests, benchmarks, tools). The options are
+    /// copied (the object given is not changed) and validated here, at start-up: a setting out of range fails now,
+    /// naming it (<see cref="SchedulerOptionsValidator"/>). Also available as <c>IOptions&lt;SchedulerOptions&gt;</c>.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A setting is out of range; the message names each one.</exception>
     public static SchedulerBuilder AddScheduler(this IServiceCollection services, Func<StorageConnection> connection, SchedulerOptions options)
     {
+        options = options.Copy();
         options.Inputs.AllowedContainers = [.. options.Inputs.AllowedContainers.SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+        SchedulerOptionsValidator.ThrowIfInvalid(options);
         ThreadPoolReserve.Ensure(options.Parallelism);
         services.TryAddSingleton(TimeProvider.System);
         services.AddLogging();
         services.AddSingleton(options);
+        services.AddSingleton(Options.Create(options));
         services.AddSingleton(_ => connection());
         services.AddSingleton<StorageRequestCounter>();
         services.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateTableService(sp.GetRequiredService<StorageRequestCounter>()));
@@ -80,6 +89,11 @@ public sealed class SchedulerBuilder(IServiceCollection services)
         if (string.IsNullOrWhiteSpace(name) || name.Length > 128)
         {
             throw new ArgumentException("a job name must be 1 to 128 characters", nameof(name));
+        }
+
+        if (Services.Select(d => d.ImplementationInstance).OfType<JobRegistration>().FirstOrDefault(r => r.Name == name) is { } existing)
+        {
+            throw new ArgumentException($"job \"{name}\" is registered twice ({existing.HandlerType.Name} and {typeof(TJob).Name}); give each job its own name", nameof(name));
         }
 
         Services.AddKeyedScoped<IJob, TJob>(name);

@@ -80,7 +80,8 @@ public sealed class StateStore(SchedulerTables tables)
     }
 
     /// <summary>Applies a definition change: the state (inserted, or replaced If-Match) and its edit history row, in one transaction.</summary>
-    public async Task CommitEditAsync(ScheduleKey key, LoadedState? current, ScheduleState state, DateTimeOffset? wakeAt, string? job, EditEntry edit, string instance, CancellationToken cancellationToken)
+    /// <param name="dropped">Overdue occurrences the change means will not run (<see cref="DefinitionChange.Overdue"/>): their Missed row commits with the edit.</param>
+    public async Task CommitEditAsync(ScheduleKey key, LoadedState? current, ScheduleState state, DateTimeOffset? wakeAt, string? job, EditEntry edit, string instance, CancellationToken cancellationToken, LedgerNote? dropped = null)
     {
         var stateEntity = StateEntity.ToEntity(key, state, wakeAt, job, edit.DetectedAt);
         var editEntity = new TableEntity(key.Value, StateKeys.Edit(edit.DetectedAt, instance))
@@ -96,7 +97,13 @@ public sealed class StateStore(SchedulerTables tables)
         var stateAction = current is null
             ? new TableTransactionAction(TableTransactionActionType.Add, stateEntity)
             : new TableTransactionAction(TableTransactionActionType.UpdateReplace, stateEntity, current.ETag);
-        await Table.SubmitTransactionAsync([stateAction, new TableTransactionAction(TableTransactionActionType.UpsertReplace, editEntity)], cancellationToken);
+        List<TableTransactionAction> actions = [stateAction, new TableTransactionAction(TableTransactionActionType.UpsertReplace, editEntity)];
+        if (dropped is not null)
+        {
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(key, job ?? "", dropped, instance, edit.DetectedAt)));
+        }
+
+        await Table.SubmitTransactionAsync(actions, cancellationToken);
     }
 
     public async Task<IReadOnlyList<LedgerEntry>> ReadRunsAsync(ScheduleKey key, int max = int.MaxValue, CancellationToken cancellationToken = default)

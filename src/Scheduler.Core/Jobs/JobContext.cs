@@ -29,13 +29,15 @@ public sealed class JobContext(
     /// <summary>Identifies the occurrence (schedule and due time), the same on every attempt and every instance: use it to make effects happen once.</summary>
     public string IdempotencyKey => IdempotencyKeys.For(Schedule, Due);
 
-    /// <summary>The schedule's Args bound to <typeparamref name="T"/> (camelCase or PascalCase property names).</summary>
+    /// <summary>
+    /// The schedule's Args bound to <typeparamref name="T"/> (camelCase or PascalCase property names): a class with
+    /// settable properties, or a record whose constructor takes them (missing ones get their defaults).
+    /// </summary>
     public T GetArgs<T>()
-        where T : new()
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(ArgsJson, ArgsOptions) ?? new T();
+            return JsonSerializer.Deserialize<T>(ArgsJson, ArgsOptions) ?? JsonSerializer.Deserialize<T>("{}", ArgsOptions)!;
         }
         catch (JsonException ex)
         {

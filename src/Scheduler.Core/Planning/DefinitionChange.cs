@@ -46,6 +46,39 @@ public static class DefinitionChange
     public static ScheduleState ApplyInvalid(ScheduleState? state, IReadOnlyList<string> errors, string etag, string snapshot) =>
         Invalidate((state ?? ScheduleState.Empty) with { DefinitionETag = etag, Definition = snapshot, Timing = null }, errors);
 
+    /// <summary>
+    /// Occurrences the old version had due by <paramref name="now"/> and not yet dispatched (a host catching up, or
+    /// down) that the new state will not run: a pause, a removal, an invalid entry or a new timing would otherwise drop
+    /// them without a trace. Recorded Missed with <paramref name="reason"/>, in the edit's transaction. Null when none.
+    /// </summary>
+    /// <param name="before">The state the change replaces; <paramref name="timeline"/> is its version's (null: only its next due is known).</param>
+    public static LedgerNote? Overdue(ScheduleState before, ScheduleTimeline? timeline, ScheduleState after, DateTimeOffset now, string reason)
+    {
+        if (before.Status != ScheduleStatus.Active || before.NextDue is not { } first || first > now)
+        {
+            return null;
+        }
+
+        // The new state runs from its own next due on: older ones of the old version are the ones dropped.
+        var keptFrom = after.Status == ScheduleStatus.Active && after.NextDue is { } next ? next : DateTimeOffset.MaxValue;
+        var dropped = (timeline?.Between(first, now) ?? [first]).TakeWhile(due => due < keptFrom).Take(MaxCounted + 1).ToList();
+        if (dropped.Count == 0)
+        {
+            return null;
+        }
+
+        if (dropped.Count <= MaxCounted)
+        {
+            return new LedgerNote(Runs.RunStatus.Missed, dropped[0], dropped[^1], dropped.Count, reason);
+        }
+
+        var last = keptFrom <= now ? keptFrom.AddTicks(-1) : now;
+        return new LedgerNote(Runs.RunStatus.Missed, dropped[0], last, timeline!.Count(first, last), reason);
+    }
+
+    /// <summary>Beyond this many, dropped occurrences are counted without listing them.</summary>
+    private const int MaxCounted = 10_000;
+
     public static ScheduleState ApplyDeleted(ScheduleState state) =>
         state with { Status = ScheduleStatus.Deleted, NextDue = null, Pending = [], DefinitionETag = null, Error = null };
 

@@ -54,7 +54,17 @@ public static class StandaloneHost
             builder.Configuration["SchedulerStorage"] = azurite.ConnectionString;
         }
 
-        var jobs = builder.Services.AddSchedulerApp(builder.Configuration);
+        SchedulerBuilder jobs;
+        try
+        {
+            jobs = builder.Services.AddSchedulerApp(builder.Configuration);
+        }
+        catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}"); // a setting out of range, named: fix it and start again
+            return 1;
+        }
+
         Telemetry.TelemetryWiring.AddSchedulerTelemetry(builder.Services, builder.Configuration, functionsWorker: false);
         addJobs?.Invoke(jobs);
         builder.Services.AddSingleton(new StandaloneOptions(args.Contains(SeedFlag)));

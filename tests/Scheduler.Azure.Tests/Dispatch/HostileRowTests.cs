@@ -14,7 +14,9 @@ namespace Scheduler.Azure.Tests.Dispatch;
 [Trait("Category", "Azurite")]
 public sealed class HostileRowTests(AzuriteFixture azurite)
 {
-    private static readonly DateTimeOffset Start = new(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
+    // Ahead of the real clock: the applier reads an entry's Azurite Timestamp (real time) as its change time, and a
+    // fake clock behind it would plan from after that (the test failed once real time passed its old Start, today 09:00).
+    private static readonly DateTimeOffset Start = new(2031, 1, 6, 9, 0, 0, TimeSpan.Zero);
 
     private async Task<(SchedulerHarness Harness, RunRecorder Recorder, FakeTimeProvider Clock)> StartAsync(string? prefix = null, RunRecorder? recorder = null, FakeTimeProvider? clock = null)
     {

@@ -60,7 +60,7 @@ public sealed class LostIndexEntryTests(AzuriteFixture azurite)
     {
         // Arrange
         var recorder = new RunRecorder();
-        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2031, 1, 6, 9, 0, 0, TimeSpan.Zero)); // ahead of the real clock, as Azurite's Timestamps need
         var rivals = new RivalInstances(azurite.ConnectionString);
         await using var harness = await SchedulerHarness.StartAsync(azurite, SchedulerHarness.NewPrefix(), jobs => jobs.AddJob<RecordingJob>("record"),
             configure: o => o.PreciseFiring = false,

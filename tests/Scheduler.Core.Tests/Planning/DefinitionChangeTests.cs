@@ -1,3 +1,5 @@
+using Scheduler.Runs;
+using Scheduler.Triggers;
 using Scheduler.Planning;
 using static Scheduler.Core.Tests.Planning.PlannerFixture;
 
@@ -5,6 +7,42 @@ namespace Scheduler.Core.Tests.Planning;
 
 public sealed class DefinitionChangeTests
 {
+    [Fact]
+    public void Overdue_APauseOverABacklog_RecordsTheDroppedOccurrencesMissed_WithTheReason()
+    {
+        // Arrange: every minute, planned at 09:59:30, nobody ran 10:00..10:03; paused at 10:03:30
+        var every = Definition(("Cron", "* * * * *"));
+        var state = Planned(every, At("2026-05-01T09:59:30Z"));
+        var paused = DefinitionChange.Apply(state, Definition(("Cron", "* * * * *"), ("Enabled", false)), "etag-2", "{}", At("2026-05-01T10:03:30Z"));
+
+        // Act
+        var note = DefinitionChange.Overdue(state, ScheduleTimeline.For(every), paused, At("2026-05-01T10:03:30Z"), "paused");
+
+        // Assert
+        Assert.Equal(new LedgerNote(RunStatus.Missed, At("2026-05-01T10:00:00Z"), At("2026-05-01T10:03:00Z"), 4, "paused"), note);
+    }
+
+    [Fact]
+    public void Overdue_IsNothing_WhenTheEditKeepsTheDueTime_OrNothingIsOverdue_AndOnlyWhatTheNewTimingWillNotRun()
+    {
+        // Arrange
+        var hourly = Definition(("Cron", "0 * * * *"));
+        var state = Planned(hourly, At("2026-05-01T09:30:00Z")); // next due 10:00
+        var argsOnly = DefinitionChange.Apply(state, Definition(("Cron", "0 * * * *"), ("Args", "{\"a\":2}")), "etag-2", "{}", At("2026-05-01T10:20:00Z"));
+        var everyMinute = Definition(("Cron", "* * * * *"));
+        var retimed = DefinitionChange.Apply(state, everyMinute, "etag-2", "{}", At("2026-05-01T10:20:00Z"));
+
+        // Act
+        var kept = DefinitionChange.Overdue(state, ScheduleTimeline.For(hourly), argsOnly, At("2026-05-01T10:20:00Z"), "edited");
+        var early = DefinitionChange.Overdue(state, ScheduleTimeline.For(hourly), retimed, At("2026-05-01T09:50:00Z"), "edited");
+        var dropped = DefinitionChange.Overdue(state, ScheduleTimeline.For(hourly), retimed, At("2026-05-01T10:20:00Z"), "edited");
+
+        // Assert
+        Assert.Null(kept);
+        Assert.Null(early);
+        Assert.Equal((At("2026-05-01T10:00:00Z"), 1L), (dropped!.FirstDue, dropped.Count));
+    }
+
     [Fact]
     public void Apply_KeepsOverdueOccurrence_WhenOnlyArgsChanged()
     {

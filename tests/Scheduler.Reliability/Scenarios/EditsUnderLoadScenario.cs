@@ -14,7 +14,8 @@ namespace Scheduler.Reliability.Scenarios;
 /// </summary>
 public static class EditsUnderLoadScenario
 {
-    private sealed record Version(DateTimeOffset CommittedAt, int Number, bool Enabled, bool Exists);
+    /// <summary>A committed change: it landed between <see cref="SentAt"/> (the request left) and <see cref="CommittedAt"/> (the answer came).</summary>
+    private sealed record Version(DateTimeOffset CommittedAt, int Number, bool Enabled, bool Exists, DateTimeOffset SentAt = default);
 
     /// <summary>Each schedule is left alone this long after an edit, so every occurrence has one definition to be judged by.</summary>
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(3);
@@ -85,7 +86,7 @@ public static class EditsUnderLoadScenario
                 var (kind, due, _) = ProbeRows.Parse(row.RowKey);
                 seen += kind == ProbeRows.Execution ? 1 : 0;
                 if (kind != ProbeRows.Execution || due < versions[0].CommittedAt.AddSeconds(1)
-                    || versions.Any(v => v.CommittedAt > due.AddSeconds(-1) && v.CommittedAt <= due))
+                    || versions.Any(v => v.CommittedAt > due.AddSeconds(-1) && v.SentAt <= due))
                 {
                     continue;
                 }
@@ -116,8 +117,9 @@ public static class EditsUnderLoadScenario
         switch (random.Next(4))
         {
             case 0:
+                var sent = DateTimeOffset.UtcNow;
                 await rig.Tables.Schedules.DeleteEntityAsync(key.Group, key.Id);
-                return new Version(DateTimeOffset.UtcNow, last.Number, last.Enabled, Exists: false);
+                return new Version(DateTimeOffset.UtcNow, last.Number, last.Enabled, Exists: false, sent);
             case 1:
                 return await WriteAsync(rig, key, last.Number, enabled: !last.Enabled); // pause or resume
             default:
@@ -125,9 +127,13 @@ public static class EditsUnderLoadScenario
         }
     }
 
-    /// <summary>Writes the whole entry; the time recorded is after the service answered, so the commit was no later.</summary>
+    /// <summary>
+    /// Writes the whole entry. The commit landed between the request and the answer: an occurrence due in that span may
+    /// rightly have run either version, so it is not judged (under load the answer can come after the due time).
+    /// </summary>
     private static async Task<Version> WriteAsync(Rig rig, ScheduleKey key, int number, bool enabled)
     {
+        var sent = DateTimeOffset.UtcNow;
         await rig.Tables.Schedules.UpsertEntityAsync(new TableEntity(key.Group, key.Id)
         {
             [ScheduleColumns.Job] = ReliabilityJobs.Probe,
@@ -136,6 +142,6 @@ public static class EditsUnderLoadScenario
             [ScheduleColumns.TimeoutSeconds] = 5,
             [ScheduleColumns.Args] = $"{{\"table\":\"{rig.ProbeTable}\",\"version\":{number}}}",
         }, TableUpdateMode.Replace);
-        return new Version(DateTimeOffset.UtcNow, number, enabled, Exists: true);
+        return new Version(DateTimeOffset.UtcNow, number, enabled, Exists: true, sent);
     }
 }
