@@ -124,7 +124,7 @@ public sealed class OccurrenceExecutor(
             var state = Completion.StartQueued(current.State, message.Due, message.Attempt, now, leaseUntil)!;
             var wakeAt = planner.WakeAt(state);
             var started = LedgerRows.Started(message.Key, message.Due, message.Attempt, now, leaseUntil);
-            var startedState = await states.ReplaceAsync(current, state, wakeAt, now, ct, started);
+            var startedState = await states.ReplaceAsync(current, state, wakeAt, now, CancellationToken.None, started); // as a claim: never abandoned once sent
             if (wakeAt != current.WakeAt)
             {
                 // Started, an occurrence that falls due during the run is the overlap policy's: wake for it on time.

@@ -116,7 +116,10 @@ public sealed class ScheduleDispatch(
                 claimSpan?.SetTag(Telemetry.SchedulerTelemetry.Attributes.Claims, plan.Claims.Count);
                 try
                 {
-                    current = await states.CommitPlanAsync(current, plan, planner.WakeAt(plan.State), options.InstanceId, now, cancellationToken);
+                    // Not cancellable once sent: a shutdown that abandoned the request could leave claims committed and
+                    // never run or recorded, held until their leases end (a real-host failover test caught it). Committed,
+                    // the runs start with the cancelled token, are recorded interrupted and released at once.
+                    current = await states.CommitPlanAsync(current, plan, planner.WakeAt(plan.State), options.InstanceId, now, CancellationToken.None);
                 }
                 catch (TableTransactionFailedException ex) when (ex.Status == 412)
                 {
@@ -141,7 +144,7 @@ public sealed class ScheduleDispatch(
                 {
                     // Scale-out: RunOccurrence runs them on whichever instance takes the message. A lost message is
                     // covered by the lease: the occurrence is claimed again when it expires.
-                    await queue.EnqueueAsync(key, plan.Claims, cancellationToken);
+                    await queue.EnqueueAsync(key, plan.Claims, CancellationToken.None); // committed claims are always handed on
                     break;
                 }
 
@@ -224,7 +227,7 @@ public sealed class ScheduleDispatch(
 
         try
         {
-            return await states.CommitPlanAsync(current, plan, DuePlanner.LeaseWakeAt(plan.State), options.InstanceId, clock.GetUtcNow(), cancellationToken);
+            return await states.CommitPlanAsync(current, plan, DuePlanner.LeaseWakeAt(plan.State), options.InstanceId, clock.GetUtcNow(), CancellationToken.None);
         }
         catch (TableTransactionFailedException ex) when (ex.Status == 412)
         {
