@@ -35,9 +35,7 @@ internal sealed class CliSession : IAsyncDisposable
     public ScheduleAdmin AdminAccepting(string? job) =>
         new(Definitions, States, _provider.GetRequiredService<DueIndex>(), Accepting(job), _provider.GetRequiredService<ConflictRetry>(), Clock);
 
-    public ValidationContext Accepting(string? job) => job is null || Published.KnownJobs.Contains(job)
-        ? Published
-        : Published with { KnownJobs = Published.KnownJobs.Append(job).ToHashSet(StringComparer.Ordinal) };
+    public ValidationContext Accepting(string? job) => Published.Accepting(job);
 
     public static async Task<CliSession> OpenAsync(GlobalOptions options, Func<string, string?> environment, CancellationToken cancellationToken)
     {

@@ -124,8 +124,7 @@ public sealed class LedgerAudit(DefinitionStore definitions, StateStore states, 
     /// <summary>A version as it was applied: its job is taken as known (the catalog may have changed since).</summary>
     private ScheduleDefinition? Validate(ScheduleKey key, IReadOnlyDictionary<string, object?> columns)
     {
-        var job = columns.GetValueOrDefault(ScheduleColumns.Job) as string;
-        var context = job is null || validation.KnownJobs.Contains(job) ? validation : validation with { KnownJobs = validation.KnownJobs.Append(job).ToHashSet(StringComparer.Ordinal) };
+        var context = validation.Accepting(columns.GetValueOrDefault(ScheduleColumns.Job) as string);
         return ScheduleValidator.TryValidate(key, columns, context, out var definition, out _) ? definition : null;
     }
 }

@@ -101,6 +101,11 @@ public sealed class DefinitionApplier(
     /// <summary>What the change drops of the old version's overdue occurrences, to be recorded Missed (never dropped silently).</summary>
     private LedgerNote? Dropped(ScheduleKey key, ScheduleState before, ScheduleState after, DateTimeOffset now, string reason)
     {
+        if (before.Status != ScheduleStatus.Active || before.NextDue is not { } first || first > now)
+        {
+            return null; // the common case: nothing overdue, so the old version is not validated again on every apply
+        }
+
         var timeline = resolver.TryResolve(key, before, out var old, out _) ? ScheduleTimeline.For(old!) : null;
         var note = DefinitionChange.Overdue(before, timeline, after, now, reason);
         if (note is not null)

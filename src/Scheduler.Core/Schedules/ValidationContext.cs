@@ -12,4 +12,8 @@ public sealed record ValidationContext(
     string? MaxTimeoutReason = null)
 {
     public const int MaxArgsLength = 16 * 1024;
+
+    /// <summary>The same context, taking <paramref name="job"/> as registered (a tool that checks the rest of an entry, or a version applied earlier).</summary>
+    public ValidationContext Accepting(string? job) =>
+        job is null || KnownJobs.Contains(job) ? this : this with { KnownJobs = KnownJobs.Append(job).ToHashSet(StringComparer.Ordinal) };
 }
