@@ -80,6 +80,13 @@ public sealed class DefinitionApplier(
         // A 409 or 412 (another instance applied this edit, or a run changed the state) throws: the caller re-reads and retries.
         await states.CommitEditAsync(key, current, state, wakeAt, definition?.Job ?? columns.GetValueOrDefault(ScheduleColumns.Job) as string, edit, options.InstanceId, cancellationToken, dropped);
 
+        // And again after it: a tick that read the entry and the state before this commit may have removed the entry
+        // as stale in between (it reads the state again after such a delete, which covers the other order).
+        if (wakeAt is { } committed && current?.WakeAt != committed)
+        {
+            await index.UpsertAsync(committed, key, CancellationToken.None);
+        }
+
         if (current?.WakeAt is { } old && old != wakeAt)
         {
             await index.DeleteAsync(old, key, cancellationToken); // succeeds when a dispatcher already moved it

@@ -260,6 +260,14 @@ public sealed class ScheduleDispatch(
         {
             await index.MoveAsync(stale.WakeAt, null, key, CancellationToken.None);
         }
+
+        if (wakeAt is null)
+        {
+            // The entry went with nothing in its place, judged on a state read before the delete. An edit applied in
+            // between (a re-add writes its entry, then its state) would be left with no entry: the soak lost a re-added
+            // schedule so. A delete cannot be conditional on a row of another table, so the state is read again after it.
+            await KeepIndexedAsync(key);
+        }
     }
 
     private async Task PruneIfDueAsync(ScheduleKey key, int completions)
