@@ -28,6 +28,12 @@ param alertEmail string = ''
 @description('HTTPS webhook called for alerts (common alert schema); empty for none.')
 param alertWebhookUrl string = ''
 
+@description('Client id of the Microsoft Entra app registration for the dashboard\'s sign-in (app roles Scheduler.Reader and Scheduler.Operator). Empty: no sign-in, and the app refuses every dashboard request.')
+param dashboardClientId string = ''
+
+@description('Serve the dashboard read-only: pages, no actions.')
+param dashboardReadOnly bool = false
+
 var abbreviation = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var deploymentContainerName = 'app-package-${abbreviation}'
@@ -127,6 +133,8 @@ module functionApp 'app/function.bicep' = {
     tickSchedule: tickSchedule
     dispatchMode: dispatchMode
     inputContainers: inputContainers
+    dashboardClientId: dashboardClientId
+    dashboardReadOnly: dashboardReadOnly
   }
   dependsOn: [ rbac ] // the app starts reading storage as soon as it exists; give it its roles first
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the scheduler locally without Azure Functions Core Tools: restores what it needs, starts Azurite (data in
-# .azurite/), seeds demo schedules and files, and runs the standalone host, printing each run. Ctrl+C stops it.
+# .azurite/), seeds demo schedules and files, and runs the standalone host, printing each run and serving the
+# dashboard at http://127.0.0.1:7071/dashboard. Ctrl+C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,4 +10,5 @@ build_log=$(mktemp)
 # The Functions SDK's generated extension project prints restore warnings that are not ours; show them only on failure.
 dotnet build src/Scheduler.Functions --configuration Release --verbosity quiet -nologo >"$build_log" 2>&1 || { cat "$build_log"; exit 1; }
 rm -f "$build_log"
-exec dotnet src/Scheduler.Functions/bin/Release/net10.0/Scheduler.Functions.dll --standalone --seed-demo "$@"
+# The dashboard on this machine only; pass --Scheduler:Dashboard:Url=http://127.0.0.1:<port> to use another port.
+exec dotnet src/Scheduler.Functions/bin/Release/net10.0/Scheduler.Functions.dll --standalone --seed-demo --Scheduler:Dashboard:Url=http://127.0.0.1:7071 "$@"

@@ -4,9 +4,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The dashboard's browser tests drive Debian's Chromium (Playwright cannot download its own browsers here). Installed
+# in the background while the build runs; without root or apt-get the tests say so (and fail under CI=true).
+chromium_log=$(mktemp)
+chromium_install=""
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${SCHEDULER_CHROMIUM:-}" ] && command -v apt-get >/dev/null 2>&1; then
+  as_root=""
+  [ "$(id -u)" -eq 0 ] || as_root="sudo -n"
+  ( $as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium ) >"$chromium_log" 2>&1 &
+  chromium_install=$!
+fi
+
 npm ci --no-audit --no-fund --loglevel=error
 dotnet restore Scheduler.sln --verbosity quiet
 dotnet build Scheduler.sln --no-restore --configuration Release --verbosity quiet -nologo
+if [ -n "$chromium_install" ] && ! wait "$chromium_install"; then
+  echo "warning: installing chromium failed; the browser tests will say so:"; tail -5 "$chromium_log"
+fi
+rm -f "$chromium_log"
 
 # One test project at a time (-m:1): each starts its own Azurite, and timing-sensitive tests (leases, precise
 # firing, SIGINT) should not compete for this machine's two cores with another project's dispatchers.

@@ -15,6 +15,10 @@ param appInsightsConnectionString string
 param tickSchedule string
 param dispatchMode string
 param inputContainers array
+@description('Client id of the Microsoft Entra app registration the dashboard signs users in with (app roles Scheduler.Reader and Scheduler.Operator; see README). Empty: App Service Authentication stays off and the app refuses every dashboard request.')
+param dashboardClientId string = ''
+@description('Serve the dashboard read-only: pages, no actions.')
+param dashboardReadOnly bool = false
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -85,8 +89,42 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Scheduler__Inputs__AllowedContainers', value: join(inputContainers, ',') }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+        { name: 'Scheduler__Dashboard__ReadOnly', value: string(dashboardReadOnly) }
+        // Sign-in without a client secret: App Service presents the app's managed identity as a federated credential
+        // of the app registration (which trusts that identity; see README).
+        { name: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', value: identityClientId }
       ]
     }
+  }
+}
+
+// The dashboard is served only behind App Service Authentication with Microsoft Entra ID: the platform signs users
+// in and passes their app roles to the app, which lets Scheduler.Reader see and Scheduler.Operator act.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(dashboardClientId)) {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+    }
+    httpSettings: { requireHttps: true }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          clientId: dashboardClientId
+          clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
+        }
+        validation: {
+          allowedAudiences: [ 'api://${dashboardClientId}', dashboardClientId ]
+        }
+      }
+    }
+    login: { tokenStore: { enabled: false } }
   }
 }
 

@@ -13,13 +13,25 @@ public sealed class FunctionsMetadataTests
         return JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray().ToArray();
     }
 
-    private static JsonElement Binding(string function) =>
-        Assert.Single(Assert.Single(Functions(), f => f.GetProperty("name").GetString() == function).GetProperty("bindings").EnumerateArray());
+    private static JsonElement[] Bindings(string function) =>
+        [.. Assert.Single(Functions(), f => f.GetProperty("name").GetString() == function).GetProperty("bindings").EnumerateArray()];
+
+    private static JsonElement Binding(string function) => Assert.Single(Bindings(function));
 
     [Fact]
-    public void Metadata_DeclaresExactlyTheThreeFunctions()
+    public void Metadata_DeclaresExactlyTheFourFunctions()
     {
-        Assert.Equal(["RecordPoisonOccurrence", "RunOccurrence", "SchedulerTick"], Functions().Select(f => f.GetProperty("name").GetString()).Order());
+        Assert.Equal(["Dashboard", "RecordPoisonOccurrence", "RunOccurrence", "SchedulerTick"], Functions().Select(f => f.GetProperty("name").GetString()).Order());
+    }
+
+    [Fact]
+    public void Dashboard_IsAnAnonymousHttpTrigger_OnEverythingUnderDashboard()
+    {
+        // Anonymous at the function: App Service Authentication signs users in, and the app checks their roles.
+        var trigger = Assert.Single(Bindings("Dashboard"), b => b.GetProperty("type").GetString() == "httpTrigger");
+        Assert.Equal("dashboard/{*path}", trigger.GetProperty("route").GetString());
+        Assert.Equal("Anonymous", trigger.GetProperty("authLevel").GetString());
+        Assert.Equal(["get", "post"], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
     }
 
     [Fact]

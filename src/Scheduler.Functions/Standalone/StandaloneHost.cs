@@ -1,9 +1,15 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Scheduler.Azure.Development;
 using Scheduler.Azure.Hosting;
+using Scheduler.Functions.Dashboard;
 
 namespace Scheduler.Functions.Standalone;
 
@@ -20,12 +26,22 @@ public static class StandaloneHost
     /// <param name="configure">Last word on the services: the reliability harness swaps in a queue client that delivers twice.</param>
     public static async Task<int> RunAsync(string[] args, Action<SchedulerBuilder>? addJobs = null, Action<IServiceCollection>? configure = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            Args = [.. args.Where(a => a is not Flag and not SeedFlag)],
-            ContentRootPath = AppContext.BaseDirectory,
-        });
         var settings = LocalSettings.ReadValues(Path.Combine(AppContext.BaseDirectory, LocalSettings.FileName));
+        var hostArgs = args.Where(a => a is not Flag and not SeedFlag).ToArray();
+        string? dashboardUrl;
+        try
+        {
+            dashboardUrl = DashboardUrl(settings, hostArgs);
+        }
+        catch (InvalidOperationException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
+
+        // With a dashboard the host also serves HTTP (the same paths as the Function App); without one it opens no port.
+        var web = dashboardUrl is null ? null : WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
+        IHostApplicationBuilder builder = web is not null ? web : Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = settings });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -71,10 +87,54 @@ public static class StandaloneHost
         builder.Services.AddSingleton<DemoSeeder>();
         builder.Services.AddHostedService<StandaloneTickLoop>();
         builder.Services.AddHostedService<StandaloneQueueRunner>(); // Queue dispatch only
+        builder.Services.AddSchedulerDashboard(builder.Configuration);
         configure?.Invoke(builder.Services);
-        using var host = builder.Build();
-        await host.RunAsync();
+        if (web is null)
+        {
+            using var host = ((HostApplicationBuilder)builder).Build();
+            await host.RunAsync();
+            return 0;
+        }
+
+        web.WebHost.UseUrls(dashboardUrl!);
+        await using var app = web.Build();
+        app.Map(Dashboard.Html.Base, (HttpContext context, DashboardEndpoint endpoint) => endpoint.HandleAsync(context));
+        app.Map(Dashboard.Html.Base + "/{**path}", (HttpContext context, DashboardEndpoint endpoint) => endpoint.HandleAsync(context));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            Console.WriteLine($"Dashboard: {string.Join(", ", addresses.Select(a => a.TrimEnd('/') + Dashboard.Html.Base))}");
+        });
+        try
+        {
+            await app.RunAsync();
+        }
+        catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            Console.Error.WriteLine($"error: the dashboard cannot listen on {dashboardUrl}: {ex.Message}; stop the program using it or set Scheduler:Dashboard:Url to another port");
+            return 1;
+        }
+
         return 0;
+    }
+
+    /// <summary>Scheduler:Dashboard:Url from local.settings.json, the environment and the arguments: null for none; loopback addresses only.</summary>
+    private static string? DashboardUrl(IDictionary<string, string?> settings, string[] args)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).AddEnvironmentVariables().AddCommandLine(args).Build();
+        var url = configuration[DashboardOptions.Section + ":Url"]?.Trim();
+        if (string.IsNullOrEmpty(url))
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp
+            || !(uri.IsLoopback || uri.Host == "localhost") || uri.AbsolutePath != "/")
+        {
+            throw new InvalidOperationException($"Scheduler:Dashboard:Url is \"{url}\"; use a loopback http address with a port and no path, such as http://127.0.0.1:7071 (the standalone host serves this machine only)");
+        }
+
+        return url;
     }
 
     private static async Task<AzuriteProcess?> StartAzuriteIfNeededAsync(IConfiguration configuration)

@@ -15,15 +15,19 @@ public sealed class FunctionsHostProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly Lock _gate = new();
 
-    private FunctionsHostProcess(string name, Process process, StreamWriter log, string logPath)
+    private FunctionsHostProcess(string name, Process process, StreamWriter log, string logPath, int port)
     {
         Name = name;
+        Port = port;
         _process = process;
         _log = log;
         LogPath = logPath;
     }
 
     public string Name { get; }
+
+    /// <summary>The loopback port the host serves HTTP on (the dashboard's functions).</summary>
+    public int Port { get; }
     public string LogPath { get; }
     public IReadOnlyCollection<string> Lines => _lines;
     public bool HasExited => _process.HasExited;
@@ -33,7 +37,8 @@ public sealed class FunctionsHostProcess : IAsyncDisposable
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(FunctionsHostKit.KitDirectory, "run.sh"));
         start.ArgumentList.Add(FunctionsHostKit.AppDirectory);
-        start.ArgumentList.Add(AzuriteProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var port = AzuriteProcess.FreePort();
+        start.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.Environment["FHKIT_HOST_DIR"] = hostDirectory;
         FunctionsHostKit.PrepareKitEnvironment(start);
         start.Environment["FHKIT_HOME"] = Path.Combine(logDirectory, "home");
@@ -45,7 +50,7 @@ public sealed class FunctionsHostProcess : IAsyncDisposable
         Directory.CreateDirectory(logDirectory);
         var logPath = Path.Combine(logDirectory, name + ".log");
         var log = new StreamWriter(File.Open(logPath, FileMode.Create, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
-        var host = new FunctionsHostProcess(name, Process.Start(start) ?? throw new InvalidOperationException("could not start bash"), log, logPath);
+        var host = new FunctionsHostProcess(name, Process.Start(start) ?? throw new InvalidOperationException("could not start bash"), log, logPath, port);
         host._process.OutputDataReceived += (_, e) => host.OnLine(e.Data);
         host._process.ErrorDataReceived += (_, e) => host.OnLine(e.Data);
         host._process.BeginOutputReadLine();
