@@ -85,6 +85,34 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
     }
 
     [SkippableFact]
+    public async Task TheAuditOfAWindow_ShowsEachSchedulesOccurrencesAndTheirFates()
+    {
+        Skip.If(DashboardHost.SkipReason() is not null, DashboardHost.SkipReason());
+        await using var host = await DashboardHost.StartAsync(azurite);
+        var key = new ScheduleKey("default", "every-two");
+        var from = DateTimeOffset.UtcNow;
+        await host.App.Get<ScheduleAdmin>().AddOrUpdateAsync(key, new ScheduleSpec { Job = "heartbeat", Interval = TimeSpan.FromSeconds(2), Args = new { table = "beats" + host.App.Prefix } });
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await host.App.States.ReadRunsAsync(key)).Count(r => r.Status == RunStatus.Succeeded) < 3 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        var page = await host.OpenAsync("/audit");
+        await page.GetByLabel("From (UTC, ISO 8601)").FillAsync(from.AddSeconds(-5).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByLabel("Settle seconds").FillAsync("3");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Audit" }).ClickAsync();
+
+        var row = page.GetByRole(AriaRole.Row, new() { Name = "every-two" });
+        await Expect(row).ToHaveCountAsync(1);
+        var cells = await row.Locator("td").AllInnerTextsAsync();
+        var headers = (await page.Locator("thead th").AllInnerTextsAsync()).ToList();
+        Assert.True(int.Parse(cells[headers.IndexOf("RanOnce")], System.Globalization.CultureInfo.InvariantCulture) >= 2, string.Join(" | ", cells));
+        Assert.Equal(("0", "0"), (cells[headers.IndexOf("Unaccounted")], cells[headers.IndexOf("RanMoreThanOnce")]));
+        await Expect(page.Locator("main")).ToContainTextAsync("No occurrence unaccounted for or run twice.");
+    }
+
+    [SkippableFact]
     public async Task AnEditMadeElsewhereAfterThePageLoaded_IsShown_NotOverwritten()
     {
         Skip.If(DashboardHost.SkipReason() is not null, DashboardHost.SkipReason());
