@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Azure;
 using Azure.Data.Tables;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 
 namespace Scheduler.Bench;
 

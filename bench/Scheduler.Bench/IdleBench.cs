@@ -1,5 +1,5 @@
 using Azure.Data.Tables;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Schedules;
 
 namespace Scheduler.Bench;

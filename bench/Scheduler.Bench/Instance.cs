@@ -1,9 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Dispatch;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 
 namespace Scheduler.Bench;
 

@@ -1,4 +1,4 @@
-using Scheduler.Azure.Development;
+using Scheduler.Development;
 using Scheduler.Bench;
 
 // bench/run.sh runs this in Release. "memory" is the child process whose working set is measured.

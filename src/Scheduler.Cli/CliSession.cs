@@ -1,8 +1,8 @@
 using Azure.Identity;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 using Scheduler.Schedules;
 
 namespace Scheduler.Cli;

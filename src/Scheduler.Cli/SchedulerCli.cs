@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using Azure;
-using Scheduler.Azure.Admin;
+using Scheduler.Admin;
 using Scheduler.Cli.Commands;
 using Scheduler.Schedules;
 
@@ -92,7 +92,7 @@ internal sealed class CommandContext(TextWriter output, TextWriter error, Func<s
                 error.WriteLine($"error: storage answered {ex.Status} {ex.ErrorCode}: {ex.Message.Split('\n')[0]}");
                 return 3;
             }
-            catch (Exception ex) when (ex is HttpRequestException or global::Azure.Identity.AuthenticationFailedException or AggregateException)
+            catch (Exception ex) when (ex is HttpRequestException or Azure.Identity.AuthenticationFailedException or AggregateException)
             {
                 var cause = ex is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[^1].Message : ex.Message;
                 error.WriteLine($"error: cannot reach storage ({cause.Split('\n')[0]}); check --connection or --account-url");

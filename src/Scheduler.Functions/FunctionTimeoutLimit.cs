@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Hosting;
+using Scheduler.Dispatch;
+using Scheduler.Hosting;
 
 namespace Scheduler.Functions;
 

@@ -1,7 +1,7 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Scheduler.Azure.Hosting;
+using Scheduler.Hosting;
 using Scheduler.Functions;
 using Scheduler.Functions.Dashboard;
 using Scheduler.Functions.Standalone;

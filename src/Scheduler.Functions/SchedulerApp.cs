@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Hosting;
+using Scheduler.Hosting;
 using Scheduler.Functions.Jobs;
 
 namespace Scheduler.Functions;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Hosting;
-using Scheduler.Azure.Hosting;
+using Scheduler.Hosting;
 
 namespace Scheduler.Functions;
 

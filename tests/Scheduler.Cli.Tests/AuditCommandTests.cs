@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Scheduler.Azure.Storage;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Schedules;
 
 namespace Scheduler.Cli.Tests;

@@ -1,9 +1,9 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Dispatch;
+using Scheduler.Hosting;
+using Scheduler.Storage;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Jobs;
 
 namespace Scheduler.Cli.Tests;

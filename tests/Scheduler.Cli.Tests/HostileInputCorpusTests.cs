@@ -1,6 +1,6 @@
 using Azure.Data.Tables;
-using Scheduler.Azure.Storage;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage;
+using Scheduler.Storage.Tests.Fixtures;
 using Xunit.Abstractions;
 
 namespace Scheduler.Cli.Tests;
@@ -83,7 +83,7 @@ public sealed class HostileInputCorpusTests(AzuriteFixture azurite, ITestOutputH
         var keys = (await cli.States.ListAsync()).Select(s => s.Key.Value).ToList();
         foreach (var (column, n) in stateColumns.Select((c, n) => (c, n)))
         {
-            await tables.State.UpdateEntityAsync(new TableEntity(keys[n % keys.Count], StateKeys.State) { [column] = values[n % values.Length] }, global::Azure.ETag.All, TableUpdateMode.Merge);
+            await tables.State.UpdateEntityAsync(new TableEntity(keys[n % keys.Count], StateKeys.State) { [column] = values[n % values.Length] }, Azure.ETag.All, TableUpdateMode.Merge);
         }
 
         foreach (var (value, n) in values.Select((v, n) => (v, n)))

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
@@ -163,7 +163,7 @@ public sealed class ScheduleCommandTests(AzuriteFixture azurite)
         await using var cli = await CliHarness.StartAsync(azurite);
         await cli.RunAsync("schedules", "add", "quiet", "--job", "heartbeat", "--cron", "0 9 * * *", "--description", "the \"quiet\" one");
         await cli.RunAsync("schedules", "pause", "quiet", "--note", "vendor \"outage\"");
-        await cli.Schedules.UpsertEntityAsync(new global::Azure.Data.Tables.TableEntity("default", "unsure") { ["Job"] = "heartbeat", ["Cron"] = "0 9 * * *", ["Enabled"] = "maybe" });
+        await cli.Schedules.UpsertEntityAsync(new Azure.Data.Tables.TableEntity("default", "unsure") { ["Job"] = "heartbeat", ["Cron"] = "0 9 * * *", ["Enabled"] = "maybe" });
         await cli.Dispatcher.TickAsync();
 
         // Act

@@ -1,5 +1,5 @@
 using Azure.Data.Tables;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 

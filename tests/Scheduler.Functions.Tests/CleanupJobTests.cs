@@ -1,9 +1,9 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Storage;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Admin;
+using Scheduler.Dispatch;
+using Scheduler.Storage;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Functions.Tests.Fixtures;
 using Scheduler.Schedules;
 

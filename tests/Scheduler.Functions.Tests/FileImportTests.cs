@@ -1,9 +1,9 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Specialized;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Admin;
+using Scheduler.Dispatch;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Functions.Jobs;
 using Scheduler.Functions.Tests.Fixtures;
 using Scheduler.Runs;

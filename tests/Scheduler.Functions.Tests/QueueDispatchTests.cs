@@ -1,6 +1,6 @@
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Admin;
+using Scheduler.Dispatch;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Functions.Functions;
 using Scheduler.Functions.Tests.Fixtures;
 using Scheduler.Runs;
@@ -71,8 +71,8 @@ public sealed class QueueDispatchTests(AzuriteFixture azurite)
         await Task.WhenAll(function.RunAsync(message, default), function.RunAsync(message, default));
 
         // Assert: one heartbeat row (the job ran once) and one ledger row
-        var beats = app.Get<global::Azure.Data.Tables.TableServiceClient>().GetTableClient("beats" + app.Prefix);
-        Assert.Single(await beats.QueryAsync<global::Azure.Data.Tables.TableEntity>().ToListAsync());
+        var beats = app.Get<Azure.Data.Tables.TableServiceClient>().GetTableClient("beats" + app.Prefix);
+        Assert.Single(await beats.QueryAsync<Azure.Data.Tables.TableEntity>().ToListAsync());
         var run = Assert.Single(await app.States.ReadRunsAsync(Key));
         Assert.Equal(RunStatus.Succeeded, run.Status);
     }
@@ -119,7 +119,7 @@ public sealed class QueueDispatchTests(AzuriteFixture azurite)
         {
             Job = "heartbeat", Cron = "* * * * * *", Coalesce = CoalescePolicy.All, MisfireGraceSeconds = 600, Args = new { table = "beats" + app.Prefix },
         });
-        await app.Get<Scheduler.Azure.Dispatch.Reconciler>().ReconcileAsync(default);
+        await app.Get<Scheduler.Dispatch.Reconciler>().ReconcileAsync(default);
         await Task.Delay(6200);
 
         // Act: the tick claims the first and queues it; RunOccurrence runs each message (and claims the next due)

@@ -1,7 +1,7 @@
 using Microsoft.Azure.Functions.Worker;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Admin;
+using Scheduler.Dispatch;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Functions.Functions;
 using Scheduler.Functions.Tests.Fixtures;
 using Scheduler.Runs;
@@ -31,7 +31,7 @@ public sealed class SchedulerTickTests(AzuriteFixture azurite)
         // Assert
         var runs = await app.States.ReadRunsAsync(Key);
         Assert.Contains(runs, r => r.Status == RunStatus.Succeeded);
-        var beats = app.Tables.Service.GetTableClient("beats" + app.Prefix).QueryAsync<global::Azure.Data.Tables.TableEntity>();
+        var beats = app.Tables.Service.GetTableClient("beats" + app.Prefix).QueryAsync<Azure.Data.Tables.TableEntity>();
         Assert.NotEmpty(await beats.ToListAsync());
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Development;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Admin;
+using Scheduler.Development;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Functions.Tests.Fixtures;
 using Scheduler.Runs;
 using Scheduler.Schedules;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Storage;
 using Scheduler.FunctionsHost.Tests.Fixtures;
 using Scheduler.Schedules;
 

@@ -1,10 +1,10 @@
 using Scheduler.Auditing;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 using Scheduler.Triggers;
 
-namespace Scheduler.Azure.Admin;
+namespace Scheduler.Admin;
 
 /// <summary>One schedule's audit: the window actually audited, the fates, and what shaped the window (edits, pauses, removal).</summary>
 public sealed record ScheduleAudit(ScheduleKey Key, DateTimeOffset From, DateTimeOffset To, AuditResult Result, string? Note);

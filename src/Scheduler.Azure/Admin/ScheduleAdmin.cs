@@ -1,10 +1,10 @@
 using Azure;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 using Scheduler.Triggers;
 
-namespace Scheduler.Azure.Admin;
+namespace Scheduler.Admin;
 
 /// <summary>
 /// Add, change, pause, resume, remove and trigger schedules from code. Every write is validated first with the

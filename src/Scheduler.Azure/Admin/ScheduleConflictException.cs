@@ -1,6 +1,6 @@
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Admin;
+namespace Scheduler.Admin;
 
 /// <summary>
 /// A schedule's entry changed (or appeared, or went) between reading it and writing it: someone else's edit was

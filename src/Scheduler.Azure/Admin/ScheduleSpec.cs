@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Scheduler.Jobs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Admin;
+namespace Scheduler.Admin;
 
 /// <summary>A schedule described in code; becomes the same flat columns a person would type into the Schedules table.</summary>
 public sealed record ScheduleSpec

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Scheduler.Azure.Development;
+namespace Scheduler.Development;
 
 /// <summary>
 /// Azurite started from the repository's node_modules: by the tests (free ports, in memory) and by the standalone

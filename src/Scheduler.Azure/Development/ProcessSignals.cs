@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Scheduler.Azure.Development;
+namespace Scheduler.Development;
 
 /// <summary>Sends a POSIX signal (TERM, INT) to a child process: .NET can only kill. False where there are no signals (Windows).</summary>
 public static class ProcessSignals

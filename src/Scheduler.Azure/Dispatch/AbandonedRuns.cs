@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// Handlers recorded TimedOut that ignored cancellation and still run. Each keeps its place in the schedule's state
@@ -38,7 +38,7 @@ public sealed class AbandonedRuns(StateStore states, DueIndex index, ConflictRet
             }
 
             var ended = clock.GetUtcNow();
-            var ledger = new global::Azure.Data.Tables.TableEntity(key.Value, StateKeys.Run(claim.Due, claim.Attempt)) { ["HandlerEndedAt"] = Iso.Format(ended) };
+            var ledger = new Azure.Data.Tables.TableEntity(key.Value, StateKeys.Run(claim.Due, claim.Attempt)) { ["HandlerEndedAt"] = Iso.Format(ended) };
             await ChangeAsync(key, planner, s => Completion.ReleaseAbandoned(s, claim.Due, claim.Attempt), ledger);
             logger.LogInformation("The abandoned handler of {ScheduleId} due {Due:O} attempt {Attempt} ended at {EndedAt:O}; its place is free",
                 key.ToString(), claim.Due, claim.Attempt, ended);
@@ -67,7 +67,7 @@ public sealed class AbandonedRuns(StateStore states, DueIndex index, ConflictRet
         return true;
     }
 
-    private async Task<bool> ChangeAsync(ScheduleKey key, DuePlanner planner, Func<ScheduleState, ScheduleState?> change, global::Azure.Data.Tables.TableEntity? ledger) =>
+    private async Task<bool> ChangeAsync(ScheduleKey key, DuePlanner planner, Func<ScheduleState, ScheduleState?> change, Azure.Data.Tables.TableEntity? ledger) =>
         await retry.ExecuteAsync(async ct =>
         {
             if (await states.GetAsync(key, ct) is not { } current || change(current.State) is not { } state)

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using Scheduler.Jobs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// A run's view of the blobs under its schedule's Input. Streams are opened only when the job asks, tracked, and
@@ -120,7 +120,7 @@ internal sealed class BlobJobInputs(BlobServiceClient blobs, InputLocation? loca
                 var options = new BlobOpenReadOptions(allowModifications: false);
                 if (etag.Length > 0)
                 {
-                    options.Conditions = new BlobRequestConditions { IfMatch = new global::Azure.ETag(etag) };
+                    options.Conditions = new BlobRequestConditions { IfMatch = new Azure.ETag(etag) };
                 }
 
                 var stream = new RunOwnedStream(await blob.OpenReadAsync(options, cancellationToken));

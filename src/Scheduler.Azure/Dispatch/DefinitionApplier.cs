@@ -1,12 +1,12 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 using Scheduler.Triggers;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// Applies one definition change to its schedule's state: validates, re-plans and writes the state with its edit

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
-using Scheduler.Azure.Hosting;
+using Scheduler.Hosting;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 using Scheduler.Triggers;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// Validates the definition snapshot a state was planned from, cached by the definition's ETag (one parse per edit, not

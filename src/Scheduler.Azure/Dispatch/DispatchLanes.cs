@@ -1,6 +1,6 @@
-using Scheduler.Azure.Hosting;
+using Scheduler.Hosting;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// What one process may do at once, shared by all its ticks: <see cref="SchedulerOptions.Parallelism"/> lanes of

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// One tick: reconcile edited definitions, read the due index, and hand each due schedule to
@@ -113,7 +113,7 @@ public sealed class Dispatcher(
         counters.Quarantined();
         try
         {
-            await quarantine.ReportAsync(fault, new global::Azure.Data.Tables.TableEntity(fault.PartitionKey, fault.RowKey), cancellationToken);
+            await quarantine.ReportAsync(fault, new Azure.Data.Tables.TableEntity(fault.PartitionKey, fault.RowKey), cancellationToken);
             await index.RemoveBadRowAsync(fault, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

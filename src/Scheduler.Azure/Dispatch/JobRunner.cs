@@ -1,13 +1,13 @@
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Hosting;
+using Scheduler.Hosting;
 using Scheduler.Jobs;
 using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>A run's outcome and, when the handler was abandoned (it ignored cancellation), the handler still running.</summary>
 public sealed record RunResult(RunOutcome Outcome, Task? StillRunning = null);

@@ -1,9 +1,9 @@
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// What a schedule's ledger says about a state row that was lost or damaged: the last occurrence it planned (so an

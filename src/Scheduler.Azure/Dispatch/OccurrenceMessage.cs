@@ -3,7 +3,7 @@ using System.Text.Json;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// A claimed occurrence handed to RunOccurrence: the schedule, the occurrence, the attempt, its lease, and the W3C

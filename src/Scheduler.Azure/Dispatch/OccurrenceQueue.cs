@@ -1,9 +1,9 @@
 using Azure.Storage.Queues;
-using Scheduler.Azure.Hosting;
+using Scheduler.Hosting;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>The storage queue claimed occurrences go to in Queue dispatch mode, as plain text (host.json messageEncoding: none).</summary>
 public sealed class OccurrenceQueue(QueueServiceClient queues, SchedulerOptions options)

@@ -1,12 +1,12 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 using Scheduler.Triggers;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>What one pass over the Schedules table did: entries changed, and those it could not apply with the reason.</summary>
 public sealed record ReconcilePass(int Changed, IReadOnlyList<string> Errors)

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// Records a finished run: its ledger row and the state it leaves (retry, release, next wake), re-read and re-applied

@@ -1,4 +1,4 @@
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>A read-only stream the run owns: disposed with the run if the job does not, and honest about it (CanRead turns false).</summary>
 internal sealed class RunOwnedStream(Stream inner) : Stream

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 using Scheduler.Triggers;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// One due schedule within a tick: read its state, plan, claim (conditional on the state's ETag: a 412 means another

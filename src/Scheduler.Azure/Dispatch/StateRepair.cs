@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// A state row someone damaged or deleted by hand, found by the dispatcher. Damaged: its definition is applied again

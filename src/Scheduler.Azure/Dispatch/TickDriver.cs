@@ -1,9 +1,9 @@
 using Cronos;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>
 /// What one tick invocation does, for every host: tick, then (with precise firing) tick again inside the invocation

@@ -1,4 +1,4 @@
-namespace Scheduler.Azure.Dispatch;
+namespace Scheduler.Dispatch;
 
 /// <summary>What one tick did, for the tick's log line, tests and benchmarks.</summary>
 public sealed record TickReport(

@@ -1,7 +1,7 @@
 using Scheduler.Jobs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Hosting;
+namespace Scheduler.Hosting;
 
 /// <summary>The jobs this app registered, and the validation context they imply.</summary>
 public sealed class JobCatalog

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Jobs;
 
-namespace Scheduler.Azure.Hosting;
+namespace Scheduler.Hosting;
 
 /// <summary>Start-up work every host does once: create missing tables and publish the job catalog.</summary>
 public sealed class SchedulerInitializer(

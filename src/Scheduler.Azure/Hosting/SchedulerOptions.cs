@@ -1,4 +1,4 @@
-namespace Scheduler.Azure.Hosting;
+namespace Scheduler.Hosting;
 
 /// <summary>The "Scheduler" configuration section.</summary>
 public sealed class SchedulerOptions

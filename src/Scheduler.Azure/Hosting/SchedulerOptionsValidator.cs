@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
-namespace Scheduler.Azure.Hosting;
+namespace Scheduler.Hosting;
 
 /// <summary>
 /// Checks the "Scheduler" settings at start-up, every problem at once, each naming its setting: a Parallelism of 0

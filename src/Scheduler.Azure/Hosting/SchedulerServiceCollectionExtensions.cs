@@ -2,12 +2,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Dispatch;
+using Scheduler.Storage;
 using Scheduler.Jobs;
 
-namespace Scheduler.Azure.Hosting;
+namespace Scheduler.Hosting;
 
 public static class SchedulerServiceCollectionExtensions
 {
@@ -46,7 +46,7 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateTableService(sp.GetRequiredService<StorageRequestCounter>()));
         services.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateBlobService(sp.GetRequiredService<StorageRequestCounter>()));
         services.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateQueueService(sp.GetRequiredService<StorageRequestCounter>()));
-        services.AddSingleton(sp => new SchedulerTables(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), options.Tables));
+        services.AddSingleton(sp => new SchedulerTables(sp.GetRequiredService<Azure.Data.Tables.TableServiceClient>(), options.Tables));
         services.AddSingleton<DefinitionStore>();
         services.AddSingleton<StateStore>();
         services.AddSingleton<DueIndex>();

@@ -1,4 +1,4 @@
-namespace Scheduler.Azure.Hosting;
+namespace Scheduler.Hosting;
 
 /// <summary>
 /// Handlers may block their thread (synchronous I/O, Thread.Sleep, .Result). The thread pool starts with one thread

@@ -2,7 +2,7 @@ using Azure;
 using Polly;
 using Polly.Retry;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>
 /// Re-reads and re-applies a change whose conditional write lost to another writer (412, or 409 on an insert):

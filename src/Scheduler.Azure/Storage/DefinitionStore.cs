@@ -2,7 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>The people-owned Schedules table: PartitionKey = group, RowKey = id, flat columns.</summary>
 public sealed class DefinitionStore(SchedulerTables tables)

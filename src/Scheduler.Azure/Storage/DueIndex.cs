@@ -3,7 +3,7 @@ using Azure;
 using Azure.Data.Tables;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>An entry of the due index: a schedule that may have work at <paramref name="WakeAt"/>.</summary>
 public sealed record DueEntry(DateTimeOffset WakeAt, ScheduleKey Key, string RowKey);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>Instants stored as round-trip ISO 8601 strings: exact to the tick (occurrence identity depends on it) and readable in a table editor.</summary>
 internal static class Iso

@@ -3,7 +3,7 @@ using Azure.Data.Tables;
 using Scheduler.Jobs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>The Jobs table: the registered job names with a description and example Args, so people editing schedules can see what is valid.</summary>
 public sealed class JobCatalogStore(SchedulerTables tables)

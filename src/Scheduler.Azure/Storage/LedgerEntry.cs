@@ -1,6 +1,6 @@
 using Scheduler.Runs;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>One row of the run ledger: an attempt at an occurrence, or a summary of occurrences Skipped or Missed.</summary>
 public sealed record LedgerEntry(

@@ -5,7 +5,7 @@ using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>Builds and reads ledger rows.</summary>
 internal static class LedgerRows

@@ -1,4 +1,4 @@
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>A row the scheduler reads that does not parse: which table, which keys, and what is wrong with it.</summary>
 public sealed record RowFault(string Table, string PartitionKey, string RowKey, string Reason)

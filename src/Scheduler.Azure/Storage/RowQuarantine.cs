@@ -3,9 +3,9 @@ using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Hosting;
+using Scheduler.Hosting;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>A quarantined row as recorded: where it is, what is wrong, its columns as they were, and when it was last seen.</summary>
 public sealed record QuarantineRecord(RowFault Fault, string? Original, DateTimeOffset? LastSeenAt, string? Instance);
@@ -65,7 +65,7 @@ public sealed class RowQuarantine(SchedulerTables tables, SchedulerOptions optio
 
     /// <summary>Forgets a record once its row is fixed or gone (doctor's check found it parses now).</summary>
     public async Task ForgetAsync(RowFault fault, CancellationToken cancellationToken) =>
-        await tables.Jobs.DeleteEntityAsync(Partition, IdOf(fault), global::Azure.ETag.All, cancellationToken);
+        await tables.Jobs.DeleteEntityAsync(Partition, IdOf(fault), Azure.ETag.All, cancellationToken);
 
     public async Task<IReadOnlyList<QuarantineRecord>> ListAsync(CancellationToken cancellationToken = default)
     {

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Azure.Data.Tables;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>
 /// Reads a row's columns without trusting them: anyone with access to the table can write any type into any column,

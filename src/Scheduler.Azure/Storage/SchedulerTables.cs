@@ -1,7 +1,7 @@
 using Azure.Data.Tables;
-using Scheduler.Azure.Hosting;
+using Scheduler.Hosting;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>The scheduler's table clients, named from options.</summary>
 public sealed class SchedulerTables(TableServiceClient service, TableNames names)

@@ -4,7 +4,7 @@ using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>Maps <see cref="ScheduleState"/> to and from its row. Lists are JSON columns; times are ISO strings.</summary>
 internal static class StateEntity

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>
 /// Row keys inside a schedule's partition of the state table. Ledger and edit rows sort newest first (reverse ticks),

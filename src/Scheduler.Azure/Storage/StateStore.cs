@@ -4,7 +4,7 @@ using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>A state row and its ETag, as read; <paramref name="Faults"/> names the columns that did not read (none for a row the scheduler wrote).</summary>
 public sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ETag, DateTimeOffset? WakeAt, string? Job, IReadOnlyList<string>? Faults = null)

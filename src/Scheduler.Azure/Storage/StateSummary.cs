@@ -3,7 +3,7 @@ using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>What an overview needs of one state row; a column that does not read is left empty.</summary>
 public sealed record StateSummary(

@@ -5,7 +5,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>
 /// The storage account, from one configuration section named like a Functions connection: locally a connection string

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Azure;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>Tells a storage outage (refused, unreachable, 5xx, retries exhausted) from other failures, in one line.</summary>
 public static class StorageFailure

@@ -1,7 +1,7 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace Scheduler.Azure.Storage;
+namespace Scheduler.Storage;
 
 /// <summary>Counts every storage request that leaves this process (each retry included), so tests and benchmarks can report the cost of a tick.</summary>
 public sealed class StorageRequestCounter : HttpPipelineSynchronousPolicy

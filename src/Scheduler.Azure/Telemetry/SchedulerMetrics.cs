@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Scheduler.Azure.Dispatch;
+using Scheduler.Dispatch;
 using Scheduler.Planning;
 using Scheduler.Runs;
-using static Scheduler.Azure.Telemetry.SchedulerTelemetry;
+using static Scheduler.Telemetry.SchedulerTelemetry;
 
-namespace Scheduler.Azure.Telemetry;
+namespace Scheduler.Telemetry;
 
 /// <summary>
 /// The scheduler's instruments (meter <see cref="SchedulerTelemetry.MeterName"/>), one set per process. Recording

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Scheduler.Azure.Telemetry;
+namespace Scheduler.Telemetry;
 
 /// <summary>
 /// The names to give OpenTelemetry: <c>tracing.AddSource(SchedulerTelemetry.ActivitySourceName)</c> and

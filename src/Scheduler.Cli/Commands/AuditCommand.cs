@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Scheduler.Auditing;
-using Scheduler.Azure.Admin;
+using Scheduler.Admin;
 
 namespace Scheduler.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;

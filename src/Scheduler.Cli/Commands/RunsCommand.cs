@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Runs;
 
 namespace Scheduler.Cli.Commands;

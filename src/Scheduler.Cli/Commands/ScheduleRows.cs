@@ -1,4 +1,4 @@
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Schedules;
 
 namespace Scheduler.Cli.Commands;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Schedules;
 
 namespace Scheduler.Cli.Commands;
@@ -20,7 +20,7 @@ internal static class TransferCommands
         command.SetAction(context.With(async (session, output, parse, ct) =>
         {
             var schedules = new JsonArray();
-            var entities = new List<global::Azure.Data.Tables.TableEntity>();
+            var entities = new List<Azure.Data.Tables.TableEntity>();
             await foreach (var entity in session.Definitions.ScanAsync(ct))
             {
                 entities.Add(entity);

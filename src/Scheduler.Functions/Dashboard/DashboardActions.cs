@@ -1,7 +1,7 @@
 using System.Globalization;
 using Azure;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Storage;
 using Scheduler.Schedules;
 
 namespace Scheduler.Functions.Dashboard;

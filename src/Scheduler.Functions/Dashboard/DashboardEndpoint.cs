@@ -173,7 +173,7 @@ internal sealed class DashboardEndpoint(
         }
 
         var settledBefore = now.AddSeconds(-settle);
-        IReadOnlyList<Scheduler.Azure.Admin.ScheduleAudit> audits = settledBefore <= from ? [] : await reader.AuditAsync(from, to, settledBefore, cancellation);
+        IReadOnlyList<Scheduler.Admin.ScheduleAudit> audits = settledBefore <= from ? [] : await reader.AuditAsync(from, to, settledBefore, cancellation);
         return form + DashboardPages.AuditResults(audits, from, to, settledBefore);
     }
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Scheduler.Auditing;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Storage;
 using Scheduler.Schedules;
 using static Scheduler.Functions.Dashboard.Html;
 

@@ -1,7 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;

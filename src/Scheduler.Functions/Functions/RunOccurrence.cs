@@ -1,5 +1,5 @@
 using Microsoft.Azure.Functions.Worker;
-using Scheduler.Azure.Dispatch;
+using Scheduler.Dispatch;
 
 namespace Scheduler.Functions.Functions;
 

@@ -1,6 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Dispatch;
+using Scheduler.Dispatch;
 
 namespace Scheduler.Functions.Functions;
 

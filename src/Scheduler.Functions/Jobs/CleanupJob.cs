@@ -2,8 +2,8 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 using Scheduler.Jobs;
 
 namespace Scheduler.Functions.Jobs;
@@ -62,7 +62,7 @@ public sealed class CleanupJob(SchedulerTables schedulerTables, BlobServiceClien
         {
             foreach (var chunk in partition.Chunk(100))
             {
-                await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, global::Azure.ETag.All)), cancellationToken);
+                await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, Azure.ETag.All)), cancellationToken);
             }
         }
 

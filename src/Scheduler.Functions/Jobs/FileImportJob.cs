@@ -5,7 +5,7 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Jobs;
 
 namespace Scheduler.Functions.Jobs;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Azure.Data.Tables;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Jobs;
 
 namespace Scheduler.Functions.Jobs;

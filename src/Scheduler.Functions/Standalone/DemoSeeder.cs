@@ -1,7 +1,7 @@
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Storage;
 using Scheduler.Functions.Jobs;
 using Scheduler.Schedules;
 

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Development;
-using Scheduler.Azure.Hosting;
+using Scheduler.Development;
+using Scheduler.Hosting;
 using Scheduler.Functions.Dashboard;
 
 namespace Scheduler.Functions.Standalone;

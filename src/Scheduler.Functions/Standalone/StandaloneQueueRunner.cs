@@ -2,9 +2,9 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Dispatch;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 using Scheduler.Functions.Functions;
 
 namespace Scheduler.Functions.Standalone;
@@ -58,7 +58,7 @@ internal sealed class StandaloneQueueRunner(OccurrenceQueue queue, OccurrenceExe
             {
                 break;
             }
-            catch (global::Azure.RequestFailedException ex) when (ex.Status == 404)
+            catch (Azure.RequestFailedException ex) when (ex.Status == 404)
             {
                 // not created yet: start-up creates it (SchedulerInitializer)
             }

@@ -1,8 +1,8 @@
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Hosting;
+using Scheduler.Dispatch;
+using Scheduler.Hosting;
 
 namespace Scheduler.Functions.Standalone;
 

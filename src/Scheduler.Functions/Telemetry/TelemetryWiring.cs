@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using Scheduler.Azure.Telemetry;
+using Scheduler.Telemetry;
 
 namespace Scheduler.Functions.Telemetry;
 

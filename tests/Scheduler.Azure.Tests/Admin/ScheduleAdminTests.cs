@@ -1,12 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Storage;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Admin;
+using Scheduler.Storage;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Admin;
+namespace Scheduler.Storage.Tests.Admin;
 
 [Collection(AzuriteCollection.Name)]
 [Trait("Category", "Azurite")]
@@ -130,7 +130,7 @@ public sealed class ScheduleAdminTests(AzuriteFixture azurite)
         await using var harness = await StartAsync();
         await harness.Admin.AddAsync(Key, new ScheduleSpec { Job = "record", Cron = "0 9 * * MON" }.ToColumns());
         var read = (await harness.Services.GetRequiredService<DefinitionStore>().GetAsync(Key))!;
-        await harness.SchedulesTable.UpsertEntityAsync(new global::Azure.Data.Tables.TableEntity(Key.Group, Key.Id) { ["Job"] = "record", ["Cron"] = "0 10 * * MON" });
+        await harness.SchedulesTable.UpsertEntityAsync(new Azure.Data.Tables.TableEntity(Key.Group, Key.Id) { ["Job"] = "record", ["Cron"] = "0 10 * * MON" });
 
         // Act
         var conflict = await Assert.ThrowsAsync<ScheduleConflictException>(() =>

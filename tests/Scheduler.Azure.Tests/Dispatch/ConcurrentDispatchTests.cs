@@ -1,11 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Dispatch;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Jobs;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 [Collection(AzuriteCollection.Name)]
 [Trait("Category", "Azurite")]

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 [Collection(AzuriteCollection.Name)]
 [Trait("Category", "Azurite")]

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 /// <summary>
 /// An edit or a deletion whose commit meets a concurrent change of the state row (a run finishing on another instance)
@@ -36,7 +36,7 @@ public sealed class EditConflictTests(AzuriteFixture azurite)
         var (harness, interference) = await StartAsync();
         await using var _ = harness;
         await harness.SchedulesTable.PutRawAsync(Key.Id, ("Job", "record"), ("Cron", "0 0 1 2 *"));
-        var edited = (await harness.Services.GetRequiredService<Scheduler.Azure.Storage.DefinitionStore>().GetAsync(Key))!.ETag.ToString();
+        var edited = (await harness.Services.GetRequiredService<Scheduler.Storage.DefinitionStore>().GetAsync(Key))!.ETag.ToString();
 
         // Act
         interference.ArmOnce();

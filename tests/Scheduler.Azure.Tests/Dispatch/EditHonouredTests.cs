@@ -1,11 +1,11 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Dispatch;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 /// <summary>
 /// Within one precise-firing invocation (no new timer tick), an edit, pause or deletion committed a second before an

@@ -1,12 +1,12 @@
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Planning;
 using Scheduler.Schedules;
 using Scheduler.Testing;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 [Collection(AzuriteCollection.Name)]
 [Trait("Category", "Azurite")]
@@ -44,7 +44,7 @@ public sealed class FuzzedEntryTests(AzuriteFixture azurite)
         var good = new ScheduleKey("default", "good");
 
         // Act
-        var reports = new List<Scheduler.Azure.Dispatch.TickReport>();
+        var reports = new List<Scheduler.Dispatch.TickReport>();
         for (var i = 0; i < 3; i++)
         {
             reports.Add(await harness.Dispatcher.TickAsync());

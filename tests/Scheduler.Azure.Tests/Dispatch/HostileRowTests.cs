@@ -1,13 +1,13 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Scheduler.Azure.Storage;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Jobs;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 /// <summary>Rows the scheduler reads, written by someone else: each is set aside and reported; nothing else stops.</summary>
 [Collection(AzuriteCollection.Name)]
@@ -80,7 +80,7 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         await using var __ = restarted;
         await restarted.Tables.State.UpdateEntityAsync(
             new TableEntity(key.Value, StateKeys.State) { ["InFlight"] = "garbage", ["Status"] = 42, ["LastDue"] = "yesterday-ish", ["NextDue"] = 5L, ["Pending"] = "[[1,2]]" },
-            global::Azure.ETag.All, TableUpdateMode.Merge);
+            Azure.ETag.All, TableUpdateMode.Merge);
 
         // Act: the tools read it, a restarted host's start-up pass and ticks go on
         var read = await restarted.States.GetAsync(key);
@@ -113,7 +113,7 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         await using var _ = harness;
         await EveryMinuteAsync(harness, "old");
         await harness.Reconciler.ReconcileAsync(default);
-        await harness.Tables.State.UpdateEntityAsync(new TableEntity("default|old", StateKeys.State) { ["Status"] = true, ["DefinitionETag"] = 7 }, global::Azure.ETag.All, TableUpdateMode.Merge);
+        await harness.Tables.State.UpdateEntityAsync(new TableEntity("default|old", StateKeys.State) { ["Status"] = true, ["DefinitionETag"] = 7 }, Azure.ETag.All, TableUpdateMode.Merge);
         await harness.Tables.State.UpsertEntityAsync(new TableEntity("not-a-schedule-key", StateKeys.State) { ["Status"] = "Active" });
         await EveryMinuteAsync(harness, "new");
 
@@ -171,8 +171,8 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         var key = new ScheduleKey("default", "x");
         var run = (await harness.States.ReadRunsAsync(key))[0];
         var edit = (await harness.Tables.State.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {key.Value} and RowKey ge {StateKeys.EditPrefix} and RowKey lt {StateKeys.After(StateKeys.EditPrefix)}")).ToListAsync())[0];
-        await harness.Tables.State.UpdateEntityAsync(new TableEntity(key.Value, run.RowKey) { ["Status"] = 3.5, ["Due"] = "soon", ["Attempt"] = "first" }, global::Azure.ETag.All, TableUpdateMode.Merge);
-        await harness.Tables.State.UpdateEntityAsync(new TableEntity(key.Value, edit.RowKey) { ["DetectedAt"] = Guid.NewGuid(), ["Change"] = 1 }, global::Azure.ETag.All, TableUpdateMode.Merge);
+        await harness.Tables.State.UpdateEntityAsync(new TableEntity(key.Value, run.RowKey) { ["Status"] = 3.5, ["Due"] = "soon", ["Attempt"] = "first" }, Azure.ETag.All, TableUpdateMode.Merge);
+        await harness.Tables.State.UpdateEntityAsync(new TableEntity(key.Value, edit.RowKey) { ["DetectedAt"] = Guid.NewGuid(), ["Change"] = 1 }, Azure.ETag.All, TableUpdateMode.Merge);
         await harness.Tables.Jobs.UpsertEntityAsync(new TableEntity(JobCatalogStore.SettingsPartition, "validation") { ["AllowedContainers"] = 12, ["MaxTimeoutSeconds"] = "forever" });
         await harness.Tables.Jobs.UpsertEntityAsync(new TableEntity(JobCatalogStore.Partition, "weird") { ["Description"] = new byte[] { 1, 2 } });
 

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 [Collection(AzuriteCollection.Name)]
 [Trait("Category", "Azurite")]
@@ -13,7 +13,7 @@ public sealed class JobRunTests(AzuriteFixture azurite)
 {
     private static readonly ScheduleKey Key = new("default", "job");
 
-    private Task<SchedulerHarness> StartAsync(string container = "imports", Action<Scheduler.Azure.Hosting.SchedulerOptions>? configure = null) =>
+    private Task<SchedulerHarness> StartAsync(string container = "imports", Action<Scheduler.Hosting.SchedulerOptions>? configure = null) =>
         SchedulerHarness.StartAsync(azurite, SchedulerHarness.NewPrefix(), jobs => jobs
                 .AddJob<FailingJob>("fail").AddJob<HangingJob>("hang").AddJob<StubbornJob>("stubborn")
                 .AddJob<ScopedJob>("scoped").AddJob<LeakyReaderJob>("read").AddJob<ArgsJob>("args").AddJob<RecordingJob>("record"),
@@ -178,7 +178,7 @@ public sealed class JobRunTests(AzuriteFixture azurite)
         // Act
         await harness.Dispatcher.TickAsync();
         var afterTick = await harness.States.ReadRunsAsync(Key);
-        await harness.States.PruneAsync(Key, Scheduler.Azure.Storage.StateKeys.RunPrefix, 10);
+        await harness.States.PruneAsync(Key, Scheduler.Storage.StateKeys.RunPrefix, 10);
         var afterPrune = await harness.States.ReadRunsAsync(Key);
 
         // Assert

@@ -1,12 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Planning;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 using Scheduler.Triggers;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 [Collection(AzuriteCollection.Name)]
 [Trait("Category", "Azurite")]
@@ -20,7 +20,7 @@ public sealed class LeaseRecoveryTests(AzuriteFixture azurite)
         var prefix = SchedulerHarness.NewPrefix();
         var recorder = new RunRecorder();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        static void Short(Scheduler.Azure.Hosting.SchedulerOptions o) => o.LeaseMargin = TimeSpan.FromSeconds(1);
+        static void Short(Scheduler.Hosting.SchedulerOptions o) => o.LeaseMargin = TimeSpan.FromSeconds(1);
         await using var doomed = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
             configure: Short, services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock), instanceId: "doomed");
         await using var rescuer = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
@@ -31,7 +31,7 @@ public sealed class LeaseRecoveryTests(AzuriteFixture azurite)
         await doomed.Reconciler.ReconcileAsync(default);
         clock.Advance(TimeSpan.FromSeconds(1.1));
         var loaded = (await doomed.States.GetAsync(key))!;
-        var definition = ScheduleValidator.Validate(key, Scheduler.Schedules.ColumnSnapshot.Deserialize(loaded.State.Definition!), doomed.Services.GetRequiredService<Scheduler.Azure.Hosting.JobCatalog>().Validation);
+        var definition = ScheduleValidator.Validate(key, Scheduler.Schedules.ColumnSnapshot.Deserialize(loaded.State.Definition!), doomed.Services.GetRequiredService<Scheduler.Hosting.JobCatalog>().Validation);
         var planner = new DuePlanner(definition, ScheduleTimeline.For(definition), "doomed", TimeSpan.FromSeconds(1));
         var plan = planner.Plan(loaded.State, clock.GetUtcNow());
         Assert.Single(plan.Claims);

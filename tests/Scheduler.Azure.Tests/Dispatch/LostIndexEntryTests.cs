@@ -3,11 +3,11 @@ using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Scheduler.Azure.Storage;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 /// <summary>
 /// The soak's lost schedule, made deterministic: while a tick holds a due entry, another instance changes the state
@@ -43,7 +43,7 @@ public sealed class LostIndexEntryTests(AzuriteFixture azurite)
             var state = new TableClient(connectionString, uri[(uri.LastIndexOf('/', open) + 1)..open]);
             var partition = uri[(uri.IndexOf("PartitionKey='", StringComparison.Ordinal) + 14)..];
             partition = partition[..partition.IndexOf('\'', StringComparison.Ordinal)];
-            await state.UpdateEntityAsync(new TableEntity(partition, StateKeys.State) { ["TouchedBy"] = "another instance" }, global::Azure.ETag.All, TableUpdateMode.Merge);
+            await state.UpdateEntityAsync(new TableEntity(partition, StateKeys.State) { ["TouchedBy"] = "another instance" }, Azure.ETag.All, TableUpdateMode.Merge);
             var due = new TableClient(connectionString, DueTable);
             await foreach (var entry in due.QueryAsync<TableEntity>(e => e.PartitionKey == DueIndex.Partition))
             {

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Auditing;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Admin;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 /// <summary>
 /// An edit that lands while occurrences are overdue (a host catching up, or down) never drops them without a trace:

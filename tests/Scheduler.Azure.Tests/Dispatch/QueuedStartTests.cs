@@ -1,13 +1,13 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Dispatch;
+using Scheduler.Hosting;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Jobs;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 /// <summary>A queued run that starts late (its message waited, or its host stalled) holds its place for a whole lease.</summary>
 [Collection(AzuriteCollection.Name)]

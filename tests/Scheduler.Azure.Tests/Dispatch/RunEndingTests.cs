@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Jobs;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 /// <summary>How runs end: an abandoned handler keeps its place until it really ends; disposal failures are outcomes.</summary>
 [Collection(AzuriteCollection.Name)]
@@ -68,7 +68,7 @@ public sealed class RunEndingTests(AzuriteFixture azurite)
         var runs = await harness.States.ReadRunsAsync(Key);
         Assert.Contains(runs, r => r.Status == RunStatus.TimedOut && r.ErrorMessage!.Contains("keeps its place", StringComparison.Ordinal));
         Assert.Contains(runs, r => r.Status == RunStatus.Skipped);
-        var row = await harness.Tables.State.GetEntityAsync<global::Azure.Data.Tables.TableEntity>(Key.Value, runs.First(r => r.Status == RunStatus.TimedOut).RowKey);
+        var row = await harness.Tables.State.GetEntityAsync<Azure.Data.Tables.TableEntity>(Key.Value, runs.First(r => r.Status == RunStatus.TimedOut).RowKey);
         Assert.NotNull(row.Value.GetString("HandlerEndedAt"));
         Assert.DoesNotContain((await harness.States.GetAsync(Key))!.State.InFlight, r => r.Abandoned);
     }

@@ -1,8 +1,8 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage.Tests.Fixtures;
 
-namespace Scheduler.Azure.Tests.Dispatch;
+namespace Scheduler.Storage.Tests.Dispatch;
 
 [Collection(AzuriteCollection.Name)]
 [Trait("Category", "Azurite")]

@@ -1,6 +1,6 @@
-using Scheduler.Azure.Development;
+using Scheduler.Development;
 
-namespace Scheduler.Azure.Tests.Fixtures;
+namespace Scheduler.Storage.Tests.Fixtures;
 
 /// <summary>
 /// A real Azurite from the repository's node_modules on free loopback ports with in-memory persistence, started once

@@ -3,7 +3,7 @@ using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Scheduler.Azure.Tests.Fixtures;
+namespace Scheduler.Storage.Tests.Fixtures;
 
 /// <summary>
 /// Fault injection at the transport: once armed, right after the scheduler reads a state row it changes that row
@@ -39,7 +39,7 @@ public sealed class ConcurrentStateWrite(string connectionString) : HttpPipeline
             var table = new TableClient(connectionString, uri[(uri.LastIndexOf('/', open) + 1)..open]);
             var partition = uri[(uri.IndexOf("PartitionKey='", StringComparison.Ordinal) + 14)..];
             partition = partition[..partition.IndexOf('\'', StringComparison.Ordinal)];
-            await table.UpdateEntityAsync(new TableEntity(partition, "state") { ["TouchedBy"] = "another instance" }, global::Azure.ETag.All, TableUpdateMode.Merge);
+            await table.UpdateEntityAsync(new TableEntity(partition, "state") { ["TouchedBy"] = "another instance" }, Azure.ETag.All, TableUpdateMode.Merge);
             Interferences++;
         }
     }

@@ -1,6 +1,6 @@
 using Scheduler.Jobs;
 
-namespace Scheduler.Azure.Tests.Fixtures;
+namespace Scheduler.Storage.Tests.Fixtures;
 
 /// <summary>A scoped dependency that counts how often it is created and disposed: proves a fresh scope per run.</summary>
 public sealed class ScopedProbe : IDisposable

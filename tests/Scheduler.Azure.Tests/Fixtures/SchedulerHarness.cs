@@ -1,12 +1,12 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Dispatch;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 using Scheduler.Jobs;
 
-namespace Scheduler.Azure.Tests.Fixtures;
+namespace Scheduler.Storage.Tests.Fixtures;
 
 /// <summary>
 /// One scheduler instance (its own DI container, instance id and request counter) over tables with a per-test prefix.

@@ -1,6 +1,6 @@
 using Azure.Data.Tables;
 
-namespace Scheduler.Azure.Tests.Fixtures;
+namespace Scheduler.Storage.Tests.Fixtures;
 
 /// <summary>Writes Schedules entries the way a person with Storage Explorer would: raw TableClient, no scheduler API.</summary>
 public static class TableWrites

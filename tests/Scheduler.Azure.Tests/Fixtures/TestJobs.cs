@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Scheduler.Jobs;
 
-namespace Scheduler.Azure.Tests.Fixtures;
+namespace Scheduler.Storage.Tests.Fixtures;
 
 /// <summary>Records every run's idempotency key, attempt and instance: the probe that proves effects happen once.</summary>
 public sealed class RunRecorder

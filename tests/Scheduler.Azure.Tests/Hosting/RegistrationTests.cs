@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Hosting;
+using Scheduler.Storage;
+using Scheduler.Storage.Tests.Fixtures;
 
-namespace Scheduler.Azure.Tests.Hosting;
+namespace Scheduler.Storage.Tests.Hosting;
 
 /// <summary>Registration in the Microsoft.Extensions.* shape: options validated at start-up, inputs left as given, names unique.</summary>
 public sealed class RegistrationTests

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 
-namespace Scheduler.Azure.Tests.Storage;
+namespace Scheduler.Storage.Tests.Storage;
 
 public sealed class StorageConnectionTests
 {
@@ -32,7 +32,7 @@ public sealed class StorageConnectionTests
             ("SchedulerStorage:credential", "managedidentity"),
             ("SchedulerStorage:clientId", "00000000-0000-0000-0000-000000000001")));
         Assert.Null(connection.ConnectionString);
-        Assert.IsType<global::Azure.Identity.ManagedIdentityCredential>(connection.Credential);
+        Assert.IsType<Azure.Identity.ManagedIdentityCredential>(connection.Credential);
         Assert.Equal(new Uri("https://a.table.core.windows.net"), connection.TableServiceUri);
     }
 

@@ -3,13 +3,13 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Telemetry;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Dispatch;
+using Scheduler.Hosting;
+using Scheduler.Telemetry;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Schedules;
 
-namespace Scheduler.Azure.Tests.Telemetry;
+namespace Scheduler.Storage.Tests.Telemetry;
 
 /// <summary>
 /// The scheduler's spans and metrics, exported by the OpenTelemetry SDK to in-memory exporters over real ticks against

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Hosting;
+using Scheduler.Storage;
+using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Functions.Functions;
 
 namespace Scheduler.Functions.Tests.Fixtures;

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Playwright;
-using Scheduler.Azure.Tests.Fixtures;
+using Scheduler.Storage.Tests.Fixtures;
 
 namespace Scheduler.Functions.Tests.Fixtures;
 

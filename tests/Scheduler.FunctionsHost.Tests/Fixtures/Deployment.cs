@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Dispatch;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Dispatch;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 using Scheduler.Functions;
 
 namespace Scheduler.FunctionsHost.Tests.Fixtures;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Scheduler.Azure.Development;
+using Scheduler.Development;
 
 namespace Scheduler.FunctionsHost.Tests.Fixtures;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Scheduler.Azure.Development;
+using Scheduler.Development;
 
 namespace Scheduler.FunctionsHost.Tests.Fixtures;
 

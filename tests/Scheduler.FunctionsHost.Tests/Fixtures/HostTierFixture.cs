@@ -1,4 +1,4 @@
-using Scheduler.Azure.Development;
+using Scheduler.Development;
 
 namespace Scheduler.FunctionsHost.Tests.Fixtures;
 

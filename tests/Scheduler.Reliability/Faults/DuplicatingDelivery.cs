@@ -2,7 +2,7 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 
 namespace Scheduler.Reliability.Faults;
 

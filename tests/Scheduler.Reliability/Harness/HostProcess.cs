@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Scheduler.Azure.Development;
+using Scheduler.Development;
 
 namespace Scheduler.Reliability.Harness;
 

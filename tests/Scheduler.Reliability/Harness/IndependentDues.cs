@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Scheduler.Azure.Admin;
+using Scheduler.Admin;
 
 namespace Scheduler.Reliability.Harness;
 

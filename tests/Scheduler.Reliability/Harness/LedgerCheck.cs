@@ -1,6 +1,6 @@
 using Azure.Data.Tables;
 using Scheduler.Auditing;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Reliability.Jobs;
 using Scheduler.Runs;
 using Scheduler.Schedules;

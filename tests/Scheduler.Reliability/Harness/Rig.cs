@@ -1,10 +1,10 @@
 using System.Globalization;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
-using Scheduler.Azure.Admin;
-using Scheduler.Azure.Development;
-using Scheduler.Azure.Hosting;
-using Scheduler.Azure.Storage;
+using Scheduler.Admin;
+using Scheduler.Development;
+using Scheduler.Hosting;
+using Scheduler.Storage;
 using Scheduler.Reliability.Jobs;
 using Scheduler.Schedules;
 

@@ -1,4 +1,4 @@
-using Scheduler.Azure.Hosting;
+using Scheduler.Hosting;
 
 namespace Scheduler.Reliability.Jobs;
 

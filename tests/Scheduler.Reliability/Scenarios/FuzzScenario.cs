@@ -3,7 +3,7 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Auditing;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Planning;
 using Scheduler.Reliability.Harness;
 using Scheduler.Reliability.Jobs;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using Scheduler.Azure.Storage;
+using Scheduler.Storage;
 using Scheduler.Cli;
 using Scheduler.Reliability.Harness;
 using Scheduler.Reliability.Jobs;

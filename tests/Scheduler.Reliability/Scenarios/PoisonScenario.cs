@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Scheduler.Auditing;
-using Scheduler.Azure.Admin;
+using Scheduler.Admin;
 using Scheduler.Reliability.Harness;
 using Scheduler.Reliability.Jobs;
 using Scheduler.Runs;

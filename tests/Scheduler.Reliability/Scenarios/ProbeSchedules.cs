@@ -1,4 +1,4 @@
-using Scheduler.Azure.Admin;
+using Scheduler.Admin;
 using Scheduler.Reliability.Harness;
 using Scheduler.Reliability.Jobs;
 using Scheduler.Schedules;
