@@ -87,7 +87,7 @@ public sealed class JobRunner(
 
         using var deadline = new CancellationTokenSource(definition.Policies.Timeout, clock);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token);
-        var context = new JobContext(definition.Key, definition.Job, run.Due, run.Attempt, definition.ArgsJson, inputs, logger, timeout.Token);
+        var context = new JobContext(definition.Key, definition.Job, run.Due, run.Attempt, definition.ArgsJson, inputs, logger);
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["ScheduleId"] = definition.Key.ToString(), ["Due"] = run.Due, ["Attempt"] = run.Attempt });
 
         // Task.Run: a handler that blocks synchronously must not stall the dispatcher (see ThreadPoolReserve).

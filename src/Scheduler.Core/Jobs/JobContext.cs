@@ -4,7 +4,10 @@ using Scheduler.Schedules;
 
 namespace Scheduler.Jobs;
 
-/// <summary>Everything one run of a job gets: which occurrence it is, its data, its inputs, a logger and cancellation.</summary>
+/// <summary>
+/// Everything one run of a job gets: which occurrence it is, its data, its inputs and a logger. Cancellation (timeout,
+/// shutdown) comes once, as <see cref="IJob.RunAsync"/>'s token.
+/// </summary>
 public sealed class JobContext(
     ScheduleKey schedule,
     string job,
@@ -12,8 +15,7 @@ public sealed class JobContext(
     int attempt,
     string argsJson,
     IJobInputs inputs,
-    ILogger logger,
-    CancellationToken cancellation)
+    ILogger logger)
 {
     private static readonly JsonSerializerOptions ArgsOptions = new(JsonSerializerDefaults.Web);
 
@@ -24,7 +26,6 @@ public sealed class JobContext(
     public string ArgsJson { get; } = argsJson;
     public IJobInputs Inputs { get; } = inputs;
     public ILogger Logger { get; } = logger;
-    public CancellationToken Cancellation { get; } = cancellation;
 
     /// <summary>Identifies the occurrence (schedule and due time), the same on every attempt and every instance: use it to make effects happen once.</summary>
     public string IdempotencyKey => IdempotencyKeys.For(Schedule, Due);

@@ -16,7 +16,7 @@ public sealed class JobArgsTests
     }
 
     private static JobContext Context(string args) =>
-        new(new ScheduleKey("default", "s"), "job", DateTimeOffset.UnixEpoch, 1, args, null!, NullLogger.Instance, CancellationToken.None);
+        new(new ScheduleKey("default", "s"), "job", DateTimeOffset.UnixEpoch, 1, args, null!, NullLogger.Instance);
 
     [Theory]
     [InlineData("{\"table\":\"Customers\",\"batchSize\":500}", "Customers", 500)]
