@@ -57,7 +57,7 @@ public sealed class DashboardCostTests(AzuriteFixture azurite)
     }
 
     private static DashboardReader Reader(AppHarness app) => new(
-        app.Tables, app.States, app.Get<JobCatalogStore>(), app.Get<LedgerAudit>(), app.Get<ValidationContext>(), TimeProvider.System);
+        app.Tables, app.Get<DefinitionStore>(), app.States, app.Get<JobCatalogStore>(), app.Get<LedgerAudit>(), app.Get<ValidationContext>(), TimeProvider.System);
 
     private static async Task<(T Result, long Requests)> CostAsync<T>(AppHarness app, Func<Task<T>> read)
     {

@@ -204,6 +204,24 @@ public sealed class StateStore(SchedulerTables tables)
 
     public Task<IReadOnlyList<LoadedState>> ListAsync(CancellationToken cancellationToken = default) => ListAsync(null, cancellationToken);
 
+    /// <summary>Every state row, the few columns an overview needs (one narrow row per schedule; ledger and edit rows are not sent).</summary>
+    public async IAsyncEnumerable<StateSummary> SummarizeAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {StateKeys.State}");
+        string[] columns = ["PartitionKey", "Job", "Status", "Error", "NextDue", "InFlightCount", "LastStatus", "LastFinishedAt", "LastError"];
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: columns, cancellationToken: cancellationToken))
+        {
+            if (!ScheduleKey.TryParse(e.PartitionKey, out var key))
+            {
+                continue; // not a schedule's row: the quarantine reports those
+            }
+
+            var row = new RowReader(e);
+            yield return new StateSummary(key, row.Text("Job"), row.Named<ScheduleStatus>("Status"), row.Text("Error"), row.Instant("NextDue"),
+                row.Int("InFlightCount", 0) ?? 0, row.Named<RunStatus>("LastStatus"), row.Instant("LastFinishedAt"), row.Text("LastError"));
+        }
+    }
+
     /// <summary>What is wrong with a state row, for the quarantine and for tools.</summary>
     public RowFault Fault(TableEntity e, IReadOnlyList<string> faults) => new(
         Table.Name,

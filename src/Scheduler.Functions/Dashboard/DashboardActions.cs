@@ -96,7 +96,7 @@ internal sealed class DashboardActions(ScheduleAdmin admin, DefinitionStore defi
 
     private async Task<ActionOutcome> BackfillAsync(ScheduleKey key, IReadOnlyDictionary<string, string> form, CancellationToken cancellationToken)
     {
-        if (!TryInstant(Text(form, "from"), out var from) || !TryInstant(Text(form, "to"), out var to))
+        if (!Html.TryInstant(Text(form, "from"), out var from) || !Html.TryInstant(Text(form, "to"), out var to))
         {
             return new ActionOutcome(null, "give the range to backfill as two dates and times, such as 2026-11-20T00:00:00Z and 2026-11-21T00:00:00Z", 422);
         }
@@ -118,8 +118,6 @@ internal sealed class DashboardActions(ScheduleAdmin admin, DefinitionStore defi
         return new ActionOutcome(removed ? $"removed {key}; its ledger and history stay" : $"{key} was already removed", null, RedirectTo: Html.Url("schedules"));
     }
 
-    private static bool TryInstant(string? text, out DateTimeOffset instant) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant);
 
     private static string? Text(IReadOnlyDictionary<string, string> form, string name) =>
         form.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;

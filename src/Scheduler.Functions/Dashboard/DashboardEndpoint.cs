@@ -167,7 +167,7 @@ internal sealed class DashboardEndpoint(
             return form + "<p>Every occurrence each schedule should have had in the window, and its fate by the ledger, across edits, pauses and removals.</p>";
         }
 
-        if (!TryInstant(fromText, out var from) || !TryInstant(toText ?? Html.Time(now), out var to) || to < from)
+        if (!Html.TryInstant(fromText, out var from) || !Html.TryInstant(toText ?? Html.Time(now), out var to) || to < from)
         {
             return form + "<p class=\"error\">give the window as two dates and times in order, such as 2026-11-26T09:00:00Z and 2026-11-26T10:00:00Z</p>";
         }
@@ -208,8 +208,6 @@ internal sealed class DashboardEndpoint(
 
     private static string? Nonempty(Microsoft.Extensions.Primitives.StringValues value) => string.IsNullOrWhiteSpace(value) ? null : value.ToString();
 
-    private static bool TryInstant(string text, out DateTimeOffset instant) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant);
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 }

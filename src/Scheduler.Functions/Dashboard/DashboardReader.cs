@@ -14,7 +14,7 @@ namespace Scheduler.Functions.Dashboard;
 /// their states (no page reads a table in full but the overview, which reads one narrow row per schedule).
 /// </summary>
 internal sealed class DashboardReader(
-    SchedulerTables tables, StateStore states, JobCatalogStore catalog, LedgerAudit audit, ValidationContext validation, TimeProvider clock)
+    SchedulerTables tables, DefinitionStore definitions, StateStore states, JobCatalogStore catalog, LedgerAudit audit, ValidationContext validation, TimeProvider clock)
 {
     public static readonly TimeSpan RecentWindow = TimeSpan.FromHours(24);
     public static readonly TimeSpan LateAfter = TimeSpan.FromMinutes(1);
@@ -25,7 +25,7 @@ internal sealed class DashboardReader(
     {
         var now = Now;
         var all = new List<StateSummary>();
-        await foreach (var summary in StateSummary.ReadAllAsync(tables, cancellationToken))
+        await foreach (var summary in states.SummarizeAsync(cancellationToken))
         {
             all.Add(summary);
         }
@@ -63,11 +63,11 @@ internal sealed class DashboardReader(
 
     public async Task<DetailData> DetailAsync(ScheduleKey key, CancellationToken cancellationToken)
     {
-        var entity = await tables.Schedules.GetEntityIfExistsAsync<TableEntity>(key.Group, key.Id, cancellationToken: cancellationToken);
         var stateTask = states.GetAsync(key, cancellationToken);
         var runsTask = states.ReadRunsAsync(key, 50, cancellationToken);
         var editsTask = states.ReadEditsAsync(key, 20, cancellationToken);
-        var columns = entity.HasValue ? DefinitionStore.ColumnsOf(entity.Value!) : null;
+        var entity = await definitions.GetAsync(key, cancellationToken);
+        var columns = entity is null ? null : DefinitionStore.ColumnsOf(entity);
         ScheduleDefinition? definition = null;
         IReadOnlyList<string> errors = [];
         if (columns is not null)
@@ -76,7 +76,7 @@ internal sealed class DashboardReader(
         }
 
         IReadOnlyList<DateTimeOffset> next = definition is { Enabled: true } ? ScheduleTimeline.For(definition).Preview(Now, 10) : [];
-        return new DetailData(key, entity.HasValue ? entity.Value!.ETag.ToString() : null, columns, definition, errors,
+        return new DetailData(key, entity?.ETag.ToString(), columns, definition, errors,
             await stateTask, next, await runsTask, await editsTask);
     }
 

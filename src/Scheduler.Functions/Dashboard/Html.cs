@@ -26,6 +26,10 @@ internal static class Html
     public static string Time(DateTimeOffset? instant) =>
         instant?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "";
 
+    /// <summary>A date and time typed into a form: ISO 8601 or any invariant form, UTC unless it says otherwise.</summary>
+    public static bool TryInstant(string? text, out DateTimeOffset instant) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant);
+
     public static string InZone(DateTimeOffset instant, NodaTime.DateTimeZone zone) =>
         Scheduler.Schedules.WallClock.InZone(instant, zone).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture);
 
