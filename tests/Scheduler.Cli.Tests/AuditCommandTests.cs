@@ -109,13 +109,17 @@ public sealed class AuditCommandTests(AzuriteFixture azurite)
         var audit = Assert.Single(JsonDocument.Parse(result.Out).RootElement.EnumerateArray());
         var fates = audit.GetProperty("fates");
         Assert.Equal((0, 0), (fates.GetProperty("Unaccounted").GetInt32(), fates.GetProperty("RanMoreThanOnce").GetInt32()));
-        Assert.True(fates.GetProperty("RanOnce").GetInt32() >= 6, result.Out);
+        // How many run depends on this machine's pace (a late tick misses by policy); what must hold is that every
+        // occurrence judged has a fate, and that the ledger's runs are exactly the ones judged RanOnce.
+        var judged = fates.EnumerateObject().Sum(f => f.Value.GetInt32());
+        Assert.True(judged >= 6 && fates.GetProperty("RanOnce").GetInt32() >= 4, result.Out);
         Assert.True(DateTimeOffset.Parse(audit.GetProperty("from").GetString()!, System.Globalization.CultureInfo.InvariantCulture) < from.AddSeconds(2), result.Out);
         var note = audit.GetProperty("note").GetString()!;
         Assert.Contains("edited ", note);
         Assert.Contains("paused ", note);
         Assert.Contains("removed ", note);
         var runs = await cli.States.ReadRunsAsync(key);
+        Assert.Equal(fates.GetProperty("RanOnce").GetInt32(), runs.Where(r => r.Attempt > 0).Select(r => r.Due).Distinct().Count());
         Assert.DoesNotContain(runs, r => r.Attempt > 0 && r.Due > pausedFrom.AddSeconds(1) && r.Due < pausedFrom.AddSeconds(2.5)); // nothing ran while paused
     }
 }
