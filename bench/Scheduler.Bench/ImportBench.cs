@@ -9,7 +9,7 @@ using Scheduler.Admin;
 using Scheduler.Dispatch;
 using Scheduler.Hosting;
 using Scheduler.Storage;
-using Scheduler.Functions.Jobs;
+using Scheduler.App.Jobs;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 

@@ -4,7 +4,7 @@ using Azure.Storage.Blobs.Specialized;
 using Scheduler.Admin;
 using Scheduler.Dispatch;
 using Scheduler.Storage.Tests.Fixtures;
-using Scheduler.Functions.Jobs;
+using Scheduler.App.Jobs;
 using Scheduler.Functions.Tests.Fixtures;
 using Scheduler.Runs;
 using Scheduler.Schedules;

@@ -1,3 +1,4 @@
+using Scheduler.App;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -64,7 +65,7 @@ public sealed class LocalRunTests(AzuriteFixture azurite)
         using var _ = listener;
         Assert.False(AzuriteProcess.IsListening(AzuriteProcess.DefaultTablePort), "an Azurite already runs on the default ports; stop it to run this test");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(AppHarness.FunctionsBuildOutput("Scheduler.Functions.dll"));
+        start.ArgumentList.Add(AppHarness.FunctionsBuildOutput("Scheduler.App.dll"));
         start.ArgumentList.Add("--standalone");
         start.Environment["SchedulerStorage"] = "UseDevelopmentStorage=true";
 

@@ -19,7 +19,7 @@ public sealed class StandaloneHostTests(AzuriteFixture azurite)
         await using var app = await AppHarness.StartAsync(azurite);
         var key = new ScheduleKey("default", "beat");
         await app.Get<ScheduleAdmin>().AddOrUpdateAsync(key, new ScheduleSpec { Job = "heartbeat", Interval = TimeSpan.FromSeconds(1), Args = new { table = "beats" + app.Prefix } });
-        var dll = AppHarness.FunctionsBuildOutput("Scheduler.Functions.dll");
+        var dll = AppHarness.FunctionsBuildOutput("Scheduler.App.dll");
         // Through `env --default-signal=INT`: a test run started from a script's background job inherits SIGINT
         // ignored, and a child would too; this way the host has the default handling a terminal gives it.
         var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

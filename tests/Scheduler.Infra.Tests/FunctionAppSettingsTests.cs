@@ -15,7 +15,7 @@ public sealed partial class FunctionAppSettingsTests
     private static IEnumerable<JsonElement> Bindings()
     {
         var configuration = Bicep.Metadata("Configuration");
-        var path = Path.Combine(Bicep.RepositoryRoot, "src", "Scheduler.Functions", "bin", configuration, "net10.0", "functions.metadata");
+        var path = Path.Combine(Bicep.RepositoryRoot, "src", "Scheduler.App", "bin", configuration, "net10.0", "functions.metadata");
         using var document = JsonDocument.Parse(File.ReadAllText(path));
         return document.RootElement.EnumerateArray().SelectMany(f => f.GetProperty("bindings").EnumerateArray()).Select(b => b.Clone()).ToList();
     }

@@ -7,11 +7,12 @@ using Scheduler.Reliability.Jobs;
 // "host": the standalone host with the probe and poison jobs (started by the scenarios as child processes).
 if (args.FirstOrDefault() == HostBinary.HostCommand)
 {
-    return await StandaloneHost.RunAsync([.. args.Skip(1)], jobs => jobs.AddReliabilityJobs(), services =>
+    return await StandaloneHost.RunAsync([.. args.Skip(1)], jobs =>
     {
+        jobs.AddReliabilityJobs();
         if (Environment.GetEnvironmentVariable(DuplicatingDelivery.Setting) == "true")
         {
-            DuplicatingDelivery.Install(services);
+            DuplicatingDelivery.Install(jobs.Services);
         }
     });
 }

@@ -104,10 +104,10 @@ internal sealed class ColumnReader(IReadOnlyDictionary<string, object?> columns,
         return fallback;
     }
 
-    /// <summary>An instant: a DateTime column (UTC), or an ISO 8601 string; a string without an offset is wall-clock time in <paramref name="zone"/>.</summary>
     private static readonly DateTimeOffset Earliest = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset Latest = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>An instant: a DateTime column (UTC), or an ISO 8601 string; a string without an offset is wall-clock time in <paramref name="zone"/>.</summary>
     public DateTimeOffset? Instant(string name, NodaTime.DateTimeZone zone)
     {
         var instant = ReadInstant(name, zone);

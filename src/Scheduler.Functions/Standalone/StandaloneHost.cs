@@ -7,7 +7,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Scheduler.Development;
 using Scheduler.Hosting;
 using Scheduler.Functions.Dashboard;
 
@@ -15,19 +14,17 @@ namespace Scheduler.Functions.Standalone;
 
 /// <summary>
 /// The same app without Azure Functions Core Tools: a generic host with the same registrations and a loop that
-/// calls the same tick. With development storage and nothing on Azurite's ports, it starts Azurite itself.
+/// calls the same tick. The repository's app starts Azurite first when it is not running (Scheduler.App).
 /// </summary>
-public static class StandaloneHost
+internal static class StandaloneHost
 {
     public const string Flag = "--standalone";
-    public const string SeedFlag = "--seed-demo";
 
-    /// <param name="addJobs">Jobs beyond the app's own: the reliability harness adds its probe and poison jobs here.</param>
-    /// <param name="configure">Last word on the services: the reliability harness swaps in a queue client that delivers twice.</param>
-    public static async Task<int> RunAsync(string[] args, Action<SchedulerBuilder>? addJobs = null, Action<IServiceCollection>? configure = null)
+    /// <param name="addJobs">The app's jobs, and any service it replaces (the reliability harness swaps in a queue client that delivers twice).</param>
+    public static async Task<int> RunAsync(string[] args, Action<SchedulerBuilder> addJobs)
     {
         var settings = LocalSettings.ReadValues(Path.Combine(AppContext.BaseDirectory, LocalSettings.FileName));
-        var hostArgs = args.Where(a => a is not Flag and not SeedFlag).ToArray();
+        var hostArgs = args.Where(a => a is not Flag).ToArray();
         string? dashboardUrl;
         try
         {
@@ -52,28 +49,10 @@ public static class StandaloneHost
         builder.Logging.AddFilter("Azure", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
-        AzuriteProcess? started;
-        try
-        {
-            started = await StartAzuriteIfNeededAsync(builder.Configuration);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
-        {
-            // A start-up problem a person fixes (a port taken, Node.js missing): one line, not a stack trace.
-            Console.Error.WriteLine($"error: {ex.Message}");
-            return 1;
-        }
-
-        await using var azurite = started;
-        if (azurite is not null)
-        {
-            builder.Configuration["SchedulerStorage"] = azurite.ConnectionString;
-        }
-
         SchedulerBuilder jobs;
         try
         {
-            jobs = builder.Services.AddSchedulerApp(builder.Configuration);
+            jobs = builder.Services.AddScheduler(builder.Configuration);
         }
         catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException or InvalidOperationException)
         {
@@ -82,13 +61,10 @@ public static class StandaloneHost
         }
 
         Telemetry.TelemetryWiring.AddSchedulerTelemetry(builder.Services, builder.Configuration, functionsWorker: false);
-        addJobs?.Invoke(jobs);
-        builder.Services.AddSingleton(new StandaloneOptions(args.Contains(SeedFlag)));
-        builder.Services.AddSingleton<DemoSeeder>();
+        addJobs(jobs);
         builder.Services.AddHostedService<StandaloneTickLoop>();
         builder.Services.AddHostedService<StandaloneQueueRunner>(); // Queue dispatch only
         builder.Services.AddSchedulerDashboard(builder.Configuration);
-        configure?.Invoke(builder.Services);
         if (web is null)
         {
             using var host = ((HostApplicationBuilder)builder).Build();
@@ -135,34 +111,5 @@ public static class StandaloneHost
         }
 
         return url;
-    }
-
-    private static async Task<AzuriteProcess?> StartAzuriteIfNeededAsync(IConfiguration configuration)
-    {
-        var storage = configuration["SchedulerStorage"];
-        if (!string.Equals(storage?.Trim(), "UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        int[] ports = [AzuriteProcess.DefaultBlobPort, AzuriteProcess.DefaultQueuePort, AzuriteProcess.DefaultTablePort];
-        var taken = ports.Where(AzuriteProcess.IsListening).ToList();
-        if (taken.Count == ports.Length)
-        {
-            return null; // an Azurite (or the storage emulator) already runs
-        }
-
-        if (taken.Count > 0)
-        {
-            throw new InvalidOperationException(
-                $"port{(taken.Count == 1 ? "" : "s")} {string.Join(" and ", taken)} {(taken.Count == 1 ? "is" : "are")} in use by another program, so Azurite cannot start on " +
-                $"{string.Join(", ", ports)} (blob, queue, table); stop that program, start Azurite yourself on all three ports, or set SchedulerStorage in local.settings.json to a storage account's connection string");
-        }
-
-        var root = AzuriteProcess.FindRepositoryRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory)
-            ?? throw new InvalidOperationException("Development storage is configured and nothing listens on Azurite's ports, and no repository (package.json next to Scheduler.sln) was found to start Azurite from; start Azurite yourself or run from the repository.");
-        Console.WriteLine($"Starting Azurite from {root}/node_modules (data in {Path.Combine(root, ".azurite")})");
-        return await AzuriteProcess.StartAsync(root, Path.Combine(root, ".azurite"),
-            AzuriteProcess.DefaultBlobPort, AzuriteProcess.DefaultQueuePort, AzuriteProcess.DefaultTablePort);
     }
 }

@@ -10,7 +10,7 @@ namespace Scheduler.Functions.Standalone;
 /// The standalone host's stand-in for the timer trigger: calls the same tick driver on the same
 /// Scheduler:TickSchedule. Everything after "when to tick" is shared with the Functions host.
 /// </summary>
-internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer initializer, DemoSeeder seeder, StandaloneOptions standalone, TimeProvider clock, ILogger<StandaloneTickLoop> logger)
+internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer initializer, IEnumerable<IStandaloneStartup> startups, TimeProvider clock, ILogger<StandaloneTickLoop> logger)
     : BackgroundService
 {
     private static readonly TimeSpan OutageBackoffMax = TimeSpan.FromSeconds(30);
@@ -47,9 +47,9 @@ internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer
                 if (!initialized)
                 {
                     await initializer.InitializeAsync(stoppingToken);
-                    if (standalone.SeedDemo)
+                    foreach (var startup in startups)
                     {
-                        await seeder.SeedAsync(stoppingToken);
+                        await startup.RunAsync(stoppingToken);
                     }
 
                     initialized = true;
@@ -90,4 +90,8 @@ internal sealed class StandaloneTickLoop(TickDriver driver, SchedulerInitializer
     }
 }
 
-internal sealed record StandaloneOptions(bool SeedDemo);
+/// <summary>Work the standalone host does once storage answers and the tables exist (the demo's seeding), before the first tick.</summary>
+internal interface IStandaloneStartup
+{
+    Task RunAsync(CancellationToken cancellationToken);
+}

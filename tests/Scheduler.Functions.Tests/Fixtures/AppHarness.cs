@@ -1,3 +1,4 @@
+using Scheduler.App;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Hosting;
@@ -43,7 +44,7 @@ public sealed class AppHarness : IAsyncDisposable
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection();
-        services.AddSchedulerApp(configuration);
+        services.AddScheduler(configuration).AddDemoJobs();
         services.AddTransient<SchedulerTick>().AddTransient<RunOccurrence>().AddTransient<RecordPoisonOccurrence>();
         services.AddSingleton<Microsoft.Extensions.Hosting.IHostApplicationLifetime, Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>().AddSingleton<WorkerShutdown>();
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
@@ -57,7 +58,7 @@ public sealed class AppHarness : IAsyncDisposable
     public static string FunctionsBuildOutput(string file)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        return Path.Combine(AzuriteFixture.RepositoryRoot(), "src", "Scheduler.Functions", "bin", configuration, "net10.0", file);
+        return Path.Combine(AzuriteFixture.RepositoryRoot(), "src", "Scheduler.App", "bin", configuration, "net10.0", file);
     }
 
     public ValueTask DisposeAsync() => _provider.DisposeAsync();

@@ -52,7 +52,7 @@ public sealed class DashboardHost : IAsyncDisposable
         var app = await AppHarness.StartAsync(azurite);
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(AppHarness.FunctionsBuildOutput("Scheduler.Functions.dll"));
+        start.ArgumentList.Add(AppHarness.FunctionsBuildOutput("Scheduler.App.dll"));
         start.ArgumentList.Add("--standalone");
         start.ArgumentList.Add($"--Scheduler:Dashboard:Url=http://127.0.0.1:{port}");
         start.Environment["SchedulerStorage"] = azurite.ConnectionString;

@@ -1,3 +1,4 @@
+using Scheduler.App;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Admin;
@@ -62,7 +63,7 @@ public sealed class Deployment : IAsyncDisposable
             .AddInMemoryCollection(settings.ToDictionary(s => s.Key.Replace("__", ":", StringComparison.Ordinal), s => (string?)s.Value))
             .Build();
         var services = new ServiceCollection();
-        services.AddSchedulerApp(configuration);
+        services.AddScheduler(configuration).AddDemoJobs();
         var provider = services.BuildServiceProvider();
         await provider.GetRequiredService<SchedulerTables>().CreateIfMissingAsync();
         return new Deployment(tier, prefix, provider, settings);

@@ -43,7 +43,7 @@ public static class FunctionsHostKit
         {
             var configuration = typeof(FunctionsHostKit).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
                 .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "Configuration").Value;
-            return Path.Combine(RepositoryRoot, "src", "Scheduler.Functions", "bin", configuration!, "net10.0");
+            return Path.Combine(RepositoryRoot, "src", "Scheduler.App", "bin", configuration!, "net10.0");
         }
     }
 

@@ -2,14 +2,19 @@ using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging;
 using Scheduler.Admin;
 using Scheduler.Storage;
-using Scheduler.Functions.Jobs;
+using Scheduler.App.Jobs;
+using Scheduler.Functions.Standalone;
 using Scheduler.Schedules;
 
-namespace Scheduler.Functions.Standalone;
+namespace Scheduler.App;
 
 /// <summary>Demo schedules and files for the one-command local run: a heartbeat, a file import with one malformed file, and one entry a person got wrong.</summary>
-internal sealed class DemoSeeder(ScheduleAdmin admin, DefinitionStore definitions, BlobServiceClient blobs, ILogger<DemoSeeder> logger)
+internal sealed class DemoSeeder(ScheduleAdmin admin, DefinitionStore definitions, BlobServiceClient blobs, ILogger<DemoSeeder> logger) : IStandaloneStartup
 {
+    public const string Flag = "--seed-demo";
+
+    public Task RunAsync(CancellationToken cancellationToken) => SeedAsync(cancellationToken);
+
     public async Task SeedAsync(CancellationToken cancellationToken)
     {
         var seeded = new List<string>();

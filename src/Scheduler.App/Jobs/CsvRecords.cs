@@ -1,6 +1,6 @@
 using Sylvan.Data.Csv;
 
-namespace Scheduler.Functions.Jobs;
+namespace Scheduler.App.Jobs;
 
 /// <summary>A data record of a CSV file: its fields and the line it starts on (1-based, header included).</summary>
 public sealed record CsvRecord(int Line, string[] Fields);

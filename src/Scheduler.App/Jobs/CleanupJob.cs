@@ -6,7 +6,7 @@ using Scheduler.Hosting;
 using Scheduler.Storage;
 using Scheduler.Jobs;
 
-namespace Scheduler.Functions.Jobs;
+namespace Scheduler.App.Jobs;
 
 /// <summary>Prunes ledger rows and processed blobs (in the allowed input containers) older than Args.days.</summary>
 public sealed class CleanupJob(SchedulerTables schedulerTables, BlobServiceClient blobs, SchedulerOptions options, TimeProvider clock) : IJob

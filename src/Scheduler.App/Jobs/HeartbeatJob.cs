@@ -3,7 +3,7 @@ using Azure.Data.Tables;
 using Scheduler.Storage;
 using Scheduler.Jobs;
 
-namespace Scheduler.Functions.Jobs;
+namespace Scheduler.App.Jobs;
 
 /// <summary>Writes one row per occurrence (keyed by due time, so a repeated run rewrites the same row).</summary>
 public sealed class HeartbeatJob(TableServiceClient tables, SchedulerTables schedulerTables) : IJob

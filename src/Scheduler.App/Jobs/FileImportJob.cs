@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 using Scheduler.Storage;
 using Scheduler.Jobs;
 
-namespace Scheduler.Functions.Jobs;
+namespace Scheduler.App.Jobs;
 
 /// <summary>
 /// The scenario our users come from, done right: every run lists the CSV blobs under the schedule's Input, streams
