@@ -8,7 +8,7 @@ using Scheduler.Storage;
 namespace Scheduler.Bench;
 
 /// <summary>One dispatcher instance as an app would build it (same registrations), over a table prefix.</summary>
-public sealed class Instance : IAsyncDisposable
+internal sealed class Instance : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 

@@ -13,7 +13,7 @@ namespace Scheduler.Functions;
 /// way the handler's abandon grace and time to record the result come off the top. The limit becomes
 /// Scheduler:RunTimeoutLimit, so the validator refuses longer TimeoutSeconds with a message naming both numbers.
 /// </summary>
-public static class FunctionTimeoutLimit
+internal static class FunctionTimeoutLimit
 {
     /// <summary>Time the run's result needs to be recorded before the host's deadline.</summary>
     public static readonly TimeSpan RecordMargin = TimeSpan.FromSeconds(30);

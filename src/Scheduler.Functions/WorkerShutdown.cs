@@ -10,7 +10,7 @@ namespace Scheduler.Functions;
 /// <see cref="RunAsync"/>: it is cancelled when the worker stops, and the worker waits for it (runs cancelled, recorded
 /// and released) before it exits.
 /// </summary>
-public sealed class WorkerShutdown(IHostApplicationLifetime lifetime, ILogger<WorkerShutdown> logger) : IHostedService
+internal sealed class WorkerShutdown(IHostApplicationLifetime lifetime, ILogger<WorkerShutdown> logger) : IHostedService
 {
     private readonly ConcurrentDictionary<Task, byte> _running = new();
 

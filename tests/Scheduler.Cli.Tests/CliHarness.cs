@@ -14,7 +14,7 @@ public sealed class NoopJob : IJob
 }
 
 /// <summary>An app (catalog published, dispatcher to tick) and the CLI, in-process, over tables with a per-test prefix.</summary>
-public sealed class CliHarness : IAsyncDisposable
+internal sealed class CliHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _app;
     private readonly AzuriteFixture _azurite;

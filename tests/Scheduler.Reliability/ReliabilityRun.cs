@@ -8,7 +8,7 @@ namespace Scheduler.Reliability;
 /// Runs the scenarios and prints (and with --report, writes) the figures. Exit code 1 if any scenario found a defect.
 /// Usage: Scheduler.Reliability [quick|soak] [--only crash,outage,concurrency,fuzz,poison] [--report docs/reliability-run.md]
 /// </summary>
-public static class ReliabilityRun
+internal static class ReliabilityRun
 {
     public static readonly IReadOnlyDictionary<string, Func<ScenarioSize, TextWriter, Task<ScenarioReport>>> Scenarios =
         new Dictionary<string, Func<ScenarioSize, TextWriter, Task<ScenarioReport>>>

@@ -7,7 +7,7 @@ using Scheduler.Triggers;
 namespace Scheduler.Admin;
 
 /// <summary>One schedule's audit: the window actually audited, the fates, and what shaped the window (edits, pauses, removal).</summary>
-public sealed record ScheduleAudit(ScheduleKey Key, DateTimeOffset From, DateTimeOffset To, AuditResult Result, string? Note);
+internal sealed record ScheduleAudit(ScheduleKey Key, DateTimeOffset From, DateTimeOffset To, AuditResult Result, string? Note);
 
 /// <summary>
 /// For a time window, every occurrence each schedule should have had and its fate by the ledger, across its edits:
@@ -15,7 +15,7 @@ public sealed record ScheduleAudit(ScheduleKey Key, DateTimeOffset From, DateTim
 /// schedule edited, paused or removed in the window is audited over all of it. Occurrences after
 /// <c>settledBefore</c> are left out (they may not have been dispatched yet).
 /// </summary>
-public sealed class LedgerAudit(DefinitionStore definitions, StateStore states, ValidationContext validation)
+internal sealed class LedgerAudit(DefinitionStore definitions, StateStore states, ValidationContext validation)
 {
     /// <summary>
     /// A removal is seen at the next scan, and the entry's change time is gone with it: occurrences of the removed

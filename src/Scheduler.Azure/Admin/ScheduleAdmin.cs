@@ -12,17 +12,35 @@ namespace Scheduler.Admin;
 /// entries a person edits, conditional on the version read, so a concurrent edit (Storage Explorer, the portal,
 /// another tool) is never silently overwritten. The dispatcher picks them up on its next tick.
 /// </summary>
-public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states, DueIndex index, ValidationContext validation, ConflictRetry retry, TimeProvider clock)
+public sealed class ScheduleAdmin
 {
+    private readonly DefinitionStore definitions;
+    private readonly StateStore states;
+    private readonly DueIndex index;
+    private readonly ValidationContext validation;
+    private readonly ConflictRetry retry;
+    private readonly TimeProvider clock;
+
+    // Internal: resolved from the container AddScheduler builds (registered with a factory, as the parameters are internal).
+    internal ScheduleAdmin(DefinitionStore definitions, StateStore states, DueIndex index, ValidationContext validation, ConflictRetry retry, TimeProvider clock)
+    {
+        this.definitions = definitions;
+        this.states = states;
+        this.index = index;
+        this.validation = validation;
+        this.retry = retry;
+        this.clock = clock;
+    }
+
     /// <summary>Writes the schedule whatever is stored (code that owns the schedule: seeding, deploy-time setup).</summary>
     /// <exception cref="ScheduleValidationException">The spec does not validate; nothing was written.</exception>
     /// <exception cref="ArgumentException">Args hold a live object (stream, handle, delegate, connection); nothing was written.</exception>
-    public Task<ScheduleDefinition> AddOrUpdateAsync(ScheduleKey key, ScheduleSpec spec, CancellationToken cancellationToken = default) =>
+    public Task AddOrUpdateAsync(ScheduleKey key, ScheduleSpec spec, CancellationToken cancellationToken = default) =>
         PutAsync(key, spec.ToColumns(), ifMatch: null, cancellationToken);
 
     /// <summary>Adds a schedule that must not exist yet.</summary>
     /// <exception cref="ScheduleConflictException">An entry with this key exists; it was left as it is.</exception>
-    public async Task<ScheduleDefinition> AddAsync(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, CancellationToken cancellationToken = default)
+    internal async Task<ScheduleDefinition> AddAsync(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, CancellationToken cancellationToken = default)
     {
         var (present, definition) = Validated(key, columns);
         try
@@ -42,7 +60,7 @@ public sealed class ScheduleAdmin(DefinitionStore definitions, StateStore states
     /// was read (or unconditionally when null).
     /// </summary>
     /// <exception cref="ScheduleConflictException">The entry changed since it was read; it was left as it is now.</exception>
-    public async Task<ScheduleDefinition> PutAsync(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, ETag? ifMatch = null, CancellationToken cancellationToken = default)
+    internal async Task<ScheduleDefinition> PutAsync(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, ETag? ifMatch = null, CancellationToken cancellationToken = default)
     {
         var (present, definition) = Validated(key, columns);
         try

@@ -11,7 +11,7 @@ namespace Scheduler.Dispatch;
 /// (so Overlap=Skip does not start the next occurrence beside it), its lease renewed while it runs in this process,
 /// and is released when it really ends. If this process dies, the lease runs out and the place is freed.
 /// </summary>
-public sealed class AbandonedRuns(StateStore states, DueIndex index, ConflictRetry retry, TimeProvider clock, ILogger<AbandonedRuns> logger)
+internal sealed class AbandonedRuns(StateStore states, DueIndex index, ConflictRetry retry, TimeProvider clock, ILogger<AbandonedRuns> logger)
 {
     private readonly ConcurrentDictionary<Task, byte> _watches = new();
 

@@ -13,7 +13,7 @@ namespace Scheduler.Dispatch;
 /// history row (and the index entry the state needs) in one conditional commit. A 409 or 412 (another instance
 /// applied it, or a run changed the state) throws, so the caller re-reads and retries.
 /// </summary>
-public sealed class DefinitionApplier(
+internal sealed class DefinitionApplier(
     DefinitionStore definitions,
     StateStore states,
     DueIndex index,

@@ -10,7 +10,7 @@ namespace Scheduler.Dispatch;
 /// Validates the definition snapshot a state was planned from, cached by the definition's ETag (one parse per edit, not
 /// per tick), and builds the one kind of planner this process uses.
 /// </summary>
-public sealed class DefinitionResolver(JobCatalog catalog, SchedulerOptions options)
+internal sealed class DefinitionResolver(JobCatalog catalog, SchedulerOptions options)
 {
     private const int CacheLimit = 200_000;
     private readonly ConcurrentDictionary<string, (ScheduleDefinition? Definition, IReadOnlyList<string> Errors)> _cache = new(StringComparer.Ordinal);

@@ -7,7 +7,7 @@ namespace Scheduler.Dispatch;
 /// storage work (read a state, plan, commit, record), taken only for that work and never held while a job runs, so
 /// slow jobs do not hold back other schedules; and a budget of runs in flight (<see cref="SchedulerOptions.MaxConcurrentRuns"/>).
 /// </summary>
-public sealed class DispatchLanes(SchedulerOptions options) : IDisposable
+internal sealed class DispatchLanes(SchedulerOptions options) : IDisposable
 {
     private readonly SemaphoreSlim _lanes = new(options.Parallelism, options.Parallelism);
     private long _runs;

@@ -10,7 +10,7 @@ namespace Scheduler.Dispatch;
 /// <see cref="ScheduleDispatch"/> (plan, claim, run, record). Every host (timer function, standalone loop, tests,
 /// benchmarks) calls this same method. Ticks of one process may overlap; they share the process's lanes.
 /// </summary>
-public sealed class Dispatcher(
+internal sealed class Dispatcher(
     Reconciler reconciler,
     DueIndex index,
     ScheduleDispatch schedules,

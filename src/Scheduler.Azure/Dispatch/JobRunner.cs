@@ -10,14 +10,14 @@ using Scheduler.Schedules;
 namespace Scheduler.Dispatch;
 
 /// <summary>A run's outcome and, when the handler was abandoned (it ignored cancellation), the handler still running.</summary>
-public sealed record RunResult(RunOutcome Outcome, Task? StillRunning = null);
+internal sealed record RunResult(RunOutcome Outcome, Task? StillRunning = null);
 
 /// <summary>
 /// Runs one claimed occurrence: a fresh DI scope, the handler resolved by job name, inputs opened lazily, the timeout
 /// enforced. Every way a run can end becomes a <see cref="RunOutcome"/>, disposal of its scope and inputs included;
 /// nothing escapes to the dispatcher.
 /// </summary>
-public sealed class JobRunner(
+internal sealed class JobRunner(
     IServiceScopeFactory scopes,
     BlobServiceClient blobs,
     SchedulerOptions options,

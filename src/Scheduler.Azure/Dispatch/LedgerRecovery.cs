@@ -9,7 +9,7 @@ namespace Scheduler.Dispatch;
 /// What a schedule's ledger says about a state row that was lost or damaged: the last occurrence it planned (so an
 /// occurrence that already ran is not run again) and the runs still in flight (so their leases are watched).
 /// </summary>
-public sealed class LedgerRecovery(StateStore states)
+internal sealed class LedgerRecovery(StateStore states)
 {
     /// <summary>How much of the ledger (newest first) is read.</summary>
     private const int Rows = 100;

@@ -12,7 +12,7 @@ namespace Scheduler.Dispatch;
 /// claim into a started run: a duplicate or replayed message finds it started (or no longer claimed) and runs
 /// nothing, whatever its timing. The claim, not the message, decides who runs an occurrence.
 /// </summary>
-public sealed class OccurrenceExecutor(
+internal sealed class OccurrenceExecutor(
     StateStore states,
     DueIndex index,
     DefinitionResolver resolver,

@@ -9,7 +9,7 @@ namespace Scheduler.Dispatch;
 /// A claimed occurrence handed to RunOccurrence: the schedule, the occurrence, the attempt, its lease, and the W3C
 /// traceparent of the claim (absent in messages queued before it was added).
 /// </summary>
-public sealed record OccurrenceMessage(string Schedule, DateTimeOffset Due, int Attempt, ClaimReason Reason, DateTimeOffset LeaseUntil, string? TraceParent = null)
+internal sealed record OccurrenceMessage(string Schedule, DateTimeOffset Due, int Attempt, ClaimReason Reason, DateTimeOffset LeaseUntil, string? TraceParent = null)
 {
     /// <summary>How much of a message that is not an occurrence a log line shows.</summary>
     public const int ShownLength = 200;

@@ -6,7 +6,7 @@ using Scheduler.Schedules;
 namespace Scheduler.Dispatch;
 
 /// <summary>The storage queue claimed occurrences go to in Queue dispatch mode, as plain text (host.json messageEncoding: none).</summary>
-public sealed class OccurrenceQueue(QueueServiceClient queues, SchedulerOptions options)
+internal sealed class OccurrenceQueue(QueueServiceClient queues, SchedulerOptions options)
 {
     public QueueClient Client { get; } = queues.GetQueueClient(options.Queue);
 

@@ -9,7 +9,7 @@ using Scheduler.Triggers;
 namespace Scheduler.Dispatch;
 
 /// <summary>What one pass over the Schedules table did: entries changed, and those it could not apply with the reason.</summary>
-public sealed record ReconcilePass(int Changed, IReadOnlyList<string> Errors)
+internal sealed record ReconcilePass(int Changed, IReadOnlyList<string> Errors)
 {
     public static readonly ReconcilePass None = new(0, []);
 }
@@ -19,7 +19,7 @@ public sealed record ReconcilePass(int Changed, IReadOnlyList<string> Errors)
 /// re-planned and written to the edit history. Compares each entry's ETag with the one its state was planned from, so
 /// an unchanged table costs one scan and no writes.
 /// </summary>
-public sealed class Reconciler(
+internal sealed class Reconciler(
     DefinitionStore definitions,
     StateStore states,
     DefinitionApplier applier,

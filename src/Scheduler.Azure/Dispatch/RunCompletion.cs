@@ -12,7 +12,7 @@ namespace Scheduler.Dispatch;
 /// abandoned handler is handed to <see cref="AbandonedRuns"/>, which frees its place when it really ends.
 /// Shared by the inline tick and the queue-triggered RunOccurrence.
 /// </summary>
-public sealed class RunCompletion(
+internal sealed class RunCompletion(
     StateStore states,
     ConflictRetry retry,
     AbandonedRuns abandoned,

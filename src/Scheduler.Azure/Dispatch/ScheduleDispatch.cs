@@ -15,7 +15,7 @@ namespace Scheduler.Dispatch;
 /// instance has it), move its index entry, run the claims inline or queue them, record each outcome, and plan again
 /// while work is due. Storage work happens in one of the process's <see cref="DispatchLanes"/>; running jobs hold none.
 /// </summary>
-public sealed class ScheduleDispatch(
+internal sealed class ScheduleDispatch(
     DueIndex index,
     StateStore states,
     DefinitionResolver resolver,

@@ -11,7 +11,7 @@ namespace Scheduler.Dispatch;
 /// Deleted while its definition exists: re-created from the definition and the ledger, so an occurrence that already
 /// ran does not run again.
 /// </summary>
-public sealed class StateRepair(
+internal sealed class StateRepair(
     StateStore states,
     DefinitionStore definitions,
     DefinitionApplier applier,

@@ -12,7 +12,7 @@ namespace Scheduler.Dispatch;
 /// one process are as safe as several instances). The invocation ends once its window has passed and no tick is still
 /// running; while one is, it keeps ticking at due times and reconciles edits at the tick schedule's cadence.
 /// </summary>
-public sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, DueIndex index, SchedulerOptions options, TimeProvider clock, ILogger<TickDriver> logger)
+internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, DueIndex index, SchedulerOptions options, TimeProvider clock, ILogger<TickDriver> logger)
 {
     /// <summary>Ticks one process runs at once; beyond it, the next tick waits for one to finish.</summary>
     public const int MaxTicksInFlight = 32;

@@ -1,7 +1,7 @@
 namespace Scheduler.Dispatch;
 
 /// <summary>What one tick did, for the tick's log line, tests and benchmarks.</summary>
-public sealed record TickReport(
+internal sealed record TickReport(
     DateTimeOffset StartedAt,
     int DueEntries,
     int Claimed,
@@ -24,7 +24,7 @@ public sealed record TickReport(
 }
 
 /// <summary>Thread-safe counters a tick fills in.</summary>
-public sealed class TickCounters
+internal sealed class TickCounters
 {
     private int _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits, _quarantined;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _errors = new();

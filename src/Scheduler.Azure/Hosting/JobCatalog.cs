@@ -4,7 +4,7 @@ using Scheduler.Schedules;
 namespace Scheduler.Hosting;
 
 /// <summary>The jobs this app registered, and the validation context they imply.</summary>
-public sealed class JobCatalog
+internal sealed class JobCatalog
 {
     public JobCatalog(IEnumerable<JobRegistration> registrations, SchedulerOptions options)
     {

@@ -5,7 +5,7 @@ using Scheduler.Jobs;
 namespace Scheduler.Hosting;
 
 /// <summary>Start-up work every host does once: create missing tables and publish the job catalog.</summary>
-public sealed class SchedulerInitializer(
+internal sealed class SchedulerInitializer(
     SchedulerTables tables,
     JobCatalogStore catalogStore,
     IEnumerable<JobRegistration> registrations,

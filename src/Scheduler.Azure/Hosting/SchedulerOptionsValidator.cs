@@ -7,7 +7,7 @@ namespace Scheduler.Hosting;
 /// Checks the "Scheduler" settings at start-up, every problem at once, each naming its setting: a Parallelism of 0
 /// fails when the app starts, not at its first tick.
 /// </summary>
-public sealed partial class SchedulerOptionsValidator : IValidateOptions<SchedulerOptions>
+internal sealed partial class SchedulerOptionsValidator : IValidateOptions<SchedulerOptions>
 {
     public ValidateOptionsResult Validate(string? name, SchedulerOptions options)
     {

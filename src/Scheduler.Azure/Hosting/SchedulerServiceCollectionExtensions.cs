@@ -70,7 +70,8 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton<AbandonedRuns>();
         services.AddSingleton<OccurrenceQueue>();
         services.AddSingleton<OccurrenceExecutor>();
-        services.AddSingleton<ScheduleAdmin>();
+        services.AddSingleton(sp => new ScheduleAdmin(sp.GetRequiredService<DefinitionStore>(), sp.GetRequiredService<StateStore>(), sp.GetRequiredService<DueIndex>(),
+            sp.GetRequiredService<Scheduler.Schedules.ValidationContext>(), sp.GetRequiredService<ConflictRetry>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LedgerAudit>();
         services.AddSingleton<SchedulerInitializer>();
         return new SchedulerBuilder(services);

@@ -6,7 +6,7 @@ namespace Scheduler.Hosting;
 /// for seconds. A process setting, made once where the scheduler is registered: enough threads ready for a full tick
 /// of blocking handlers plus the dispatcher.
 /// </summary>
-public static class ThreadPoolReserve
+internal static class ThreadPoolReserve
 {
     public static void Ensure(int parallelism)
     {

@@ -8,7 +8,7 @@ namespace Scheduler.Storage;
 /// Re-reads and re-applies a change whose conditional write lost to another writer (412, or 409 on an insert):
 /// bounded and jittered, so writers that collide spread out instead of retrying in lockstep forever.
 /// </summary>
-public sealed class ConflictRetry
+internal sealed class ConflictRetry
 {
     public const int MaxAttempts = 12;
 

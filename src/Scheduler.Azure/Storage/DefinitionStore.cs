@@ -5,7 +5,7 @@ using Scheduler.Schedules;
 namespace Scheduler.Storage;
 
 /// <summary>The people-owned Schedules table: PartitionKey = group, RowKey = id, flat columns.</summary>
-public sealed class DefinitionStore(SchedulerTables tables)
+internal sealed class DefinitionStore(SchedulerTables tables)
 {
     private static readonly HashSet<string> SystemColumns = new(StringComparer.Ordinal) { "PartitionKey", "RowKey", "Timestamp", "odata.etag" };
 

@@ -6,7 +6,7 @@ using Scheduler.Schedules;
 namespace Scheduler.Storage;
 
 /// <summary>An entry of the due index: a schedule that may have work at <paramref name="WakeAt"/>.</summary>
-public sealed record DueEntry(DateTimeOffset WakeAt, ScheduleKey Key, string RowKey);
+internal sealed record DueEntry(DateTimeOffset WakeAt, ScheduleKey Key, string RowKey);
 
 /// <summary>
 /// One partition whose row keys are "wake ticks|schedule key", so "what is due now" is a single range read that returns
@@ -14,7 +14,7 @@ public sealed record DueEntry(DateTimeOffset WakeAt, ScheduleKey Key, string Row
 /// read and is moved; an entry must exist at or before every schedule's wake time, so entries are written before the
 /// state that needs them and removed after.
 /// </summary>
-public sealed class DueIndex(SchedulerTables tables)
+internal sealed class DueIndex(SchedulerTables tables)
 {
     public const string Partition = "due";
 

@@ -6,7 +6,7 @@ using Scheduler.Schedules;
 namespace Scheduler.Storage;
 
 /// <summary>The Jobs table: the registered job names with a description and example Args, so people editing schedules can see what is valid.</summary>
-public sealed class JobCatalogStore(SchedulerTables tables)
+internal sealed class JobCatalogStore(SchedulerTables tables)
 {
     public const string Partition = "job";
     public const string SettingsPartition = "settings";

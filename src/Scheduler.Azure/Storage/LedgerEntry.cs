@@ -3,7 +3,7 @@ using Scheduler.Runs;
 namespace Scheduler.Storage;
 
 /// <summary>One row of the run ledger: an attempt at an occurrence, or a summary of occurrences Skipped or Missed.</summary>
-public sealed record LedgerEntry(
+internal sealed record LedgerEntry(
     string RowKey,
     RunStatus Status,
     DateTimeOffset Due,
@@ -26,4 +26,4 @@ public sealed record LedgerEntry(
 
 /// <summary>One row of a schedule's edit history: what the definition was, what it became, and when the dispatcher saw it.</summary>
 /// <summary>One applied change of a schedule's entry. <see cref="ChangedAt"/>: the entry's own change time (absent for removals and older rows).</summary>
-public sealed record EditEntry(string Change, DateTimeOffset DetectedAt, string? Previous, string? New, string Status, string? Error, string? Fault = null, DateTimeOffset? ChangedAt = null);
+internal sealed record EditEntry(string Change, DateTimeOffset DetectedAt, string? Previous, string? New, string Status, string? Error, string? Fault = null, DateTimeOffset? ChangedAt = null);

@@ -1,7 +1,7 @@
 namespace Scheduler.Storage;
 
 /// <summary>A row the scheduler reads that does not parse: which table, which keys, and what is wrong with it.</summary>
-public sealed record RowFault(string Table, string PartitionKey, string RowKey, string Reason)
+internal sealed record RowFault(string Table, string PartitionKey, string RowKey, string Reason)
 {
     /// <summary>One line a person can act on; keys are quoted with control characters escaped.</summary>
     public override string ToString() => $"{Table} row (PartitionKey {Quote(PartitionKey)}, RowKey {Quote(RowKey)}): {Reason}";

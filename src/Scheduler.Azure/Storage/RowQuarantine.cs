@@ -8,14 +8,14 @@ using Scheduler.Hosting;
 namespace Scheduler.Storage;
 
 /// <summary>A quarantined row as recorded: where it is, what is wrong, its columns as they were, and when it was last seen.</summary>
-public sealed record QuarantineRecord(RowFault Fault, string? Original, DateTimeOffset? LastSeenAt, string? Instance);
+internal sealed record QuarantineRecord(RowFault Fault, string? Original, DateTimeOffset? LastSeenAt, string? Instance);
 
 /// <summary>
 /// Rows the scheduler reads but cannot parse. Each is logged once and recorded (with a copy of its columns) in the
 /// Jobs table's "quarantine" partition, where `scheduler doctor` lists it; seen again, it is reported again at most
 /// every <see cref="ReportEvery"/>. Reporting never fails the caller: a tick or start-up pass goes on with the other rows.
 /// </summary>
-public sealed class RowQuarantine(SchedulerTables tables, SchedulerOptions options, TimeProvider clock, ILogger<RowQuarantine> logger)
+internal sealed class RowQuarantine(SchedulerTables tables, SchedulerOptions options, TimeProvider clock, ILogger<RowQuarantine> logger)
 {
     public const string Partition = "quarantine";
     public static readonly TimeSpan ReportEvery = TimeSpan.FromMinutes(5);

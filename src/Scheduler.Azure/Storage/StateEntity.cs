@@ -68,7 +68,7 @@ internal static class StateEntity
         return planFaults > 0 ? state with { DefinitionETag = null } : state;
     }
 
-    /// <summary>True when <paramref name="fault"/> (from <see cref="FromEntity"/>) lost a column that says what is in flight or pending.</summary>
+    /// <summary>True when <paramref name="faults"/> (from <see cref="FromEntity"/>) lost a column that says what is in flight or pending.</summary>
     public static bool LostRuns(IEnumerable<string> faults) =>
         faults.Any(f => f.StartsWith("column InFlight ", StringComparison.Ordinal) || f.StartsWith("column Pending ", StringComparison.Ordinal) || f.StartsWith("column LastDue ", StringComparison.Ordinal));
 

@@ -6,7 +6,7 @@ namespace Scheduler.Storage;
 /// Row keys inside a schedule's partition of the state table. Ledger and edit rows sort newest first (reverse ticks),
 /// so "the last N runs" is a prefix read.
 /// </summary>
-public static class StateKeys
+internal static class StateKeys
 {
     public const string State = "state";
     public const string RunPrefix = "run-";

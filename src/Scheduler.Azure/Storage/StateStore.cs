@@ -7,7 +7,7 @@ using Scheduler.Schedules;
 namespace Scheduler.Storage;
 
 /// <summary>A state row and its ETag, as read; <paramref name="Faults"/> names the columns that did not read (none for a row the scheduler wrote).</summary>
-public sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ETag, DateTimeOffset? WakeAt, string? Job, IReadOnlyList<string>? Faults = null)
+internal sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ETag, DateTimeOffset? WakeAt, string? Job, IReadOnlyList<string>? Faults = null)
 {
     public IReadOnlyList<string> Faults { get; init; } = Faults ?? [];
 }
@@ -17,7 +17,7 @@ public sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ETag
 /// changes a state commits in one entity-group transaction, conditional on the state's ETag, together with the ledger
 /// or edit rows it implies: a claim and its ledger row land together or not at all.
 /// </summary>
-public sealed class StateStore(SchedulerTables tables)
+internal sealed class StateStore(SchedulerTables tables)
 {
     private TableClient Table => tables.State;
 

@@ -5,7 +5,7 @@ using Scheduler.Schedules;
 namespace Scheduler.Storage;
 
 /// <summary>What an overview needs of one state row; a column that does not read is left empty.</summary>
-public sealed record StateSummary(
+internal sealed record StateSummary(
     ScheduleKey Key,
     string? Job,
     ScheduleStatus? Status,

@@ -63,7 +63,7 @@ public sealed class StorageConnection
         return new StorageConnection(null, new Uri(tableUri), new Uri(blobUri), string.IsNullOrWhiteSpace(queueUri) ? null : new Uri(queueUri), credential);
     }
 
-    public TableServiceClient CreateTableService(StorageRequestCounter counter)
+    internal TableServiceClient CreateTableService(StorageRequestCounter counter)
     {
         var options = new TableClientOptions();
         options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
@@ -77,7 +77,7 @@ public sealed class StorageConnection
     /// that is not base64 fails to decode on the poison queue's listener too, and that listener, having no poison queue
     /// of its own, deletes it unseen; as plain text every message reaches a function that can report it.
     /// </summary>
-    public QueueServiceClient CreateQueueService(StorageRequestCounter counter)
+    internal QueueServiceClient CreateQueueService(StorageRequestCounter counter)
     {
         var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
         options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
@@ -91,7 +91,7 @@ public sealed class StorageConnection
             : throw new InvalidOperationException($"Queue dispatch needs '{DefaultName}__queueServiceUri' (or a connection string in '{DefaultName}').");
     }
 
-    public BlobServiceClient CreateBlobService(StorageRequestCounter counter)
+    internal BlobServiceClient CreateBlobService(StorageRequestCounter counter)
     {
         var options = new BlobClientOptions();
         options.AddPolicy(counter, HttpPipelinePosition.PerRetry);

@@ -4,7 +4,7 @@ using Azure;
 namespace Scheduler.Storage;
 
 /// <summary>Tells a storage outage (refused, unreachable, 5xx, retries exhausted) from other failures, in one line.</summary>
-public static class StorageFailure
+internal static class StorageFailure
 {
     public static string? Describe(Exception exception) => exception switch
     {

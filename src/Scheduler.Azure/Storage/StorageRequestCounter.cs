@@ -4,7 +4,7 @@ using Azure.Core.Pipeline;
 namespace Scheduler.Storage;
 
 /// <summary>Counts every storage request that leaves this process (each retry included), so tests and benchmarks can report the cost of a tick.</summary>
-public sealed class StorageRequestCounter : HttpPipelineSynchronousPolicy
+internal sealed class StorageRequestCounter : HttpPipelineSynchronousPolicy
 {
     private long _total;
 

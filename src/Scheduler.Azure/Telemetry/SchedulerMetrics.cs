@@ -11,7 +11,7 @@ namespace Scheduler.Telemetry;
 /// The scheduler's instruments (meter <see cref="SchedulerTelemetry.MeterName"/>), one set per process. Recording
 /// costs nothing measurable when no listener is attached.
 /// </summary>
-public sealed class SchedulerMetrics : IDisposable
+internal sealed class SchedulerMetrics : IDisposable
 {
     private readonly Meter _meter = new(MeterName, InstrumentationVersion);
     private readonly Counter<long> _runs;

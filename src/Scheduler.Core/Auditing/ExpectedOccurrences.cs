@@ -7,17 +7,17 @@ namespace Scheduler.Auditing;
 /// One version of a schedule's entry as the dispatcher applied it: the definition (null once removed, or when it did
 /// not validate), when the entry was changed (its Timestamp) and when a dispatcher applied the change.
 /// </summary>
-public sealed record DefinitionVersion(DateTimeOffset ChangedAt, DateTimeOffset AppliedAt, ScheduleDefinition? Definition);
+internal sealed record DefinitionVersion(DateTimeOffset ChangedAt, DateTimeOffset AppliedAt, ScheduleDefinition? Definition);
 
 /// <summary>
 /// An occurrence a schedule should have had. One <see cref="AtAnEdit"/> fell due while an edit was taking effect
 /// (after the entry changed, before a dispatcher applied it): either version may have run it, so it is judged by
 /// what the ledger says and, with nothing there, counted as replaced by the edit rather than lost.
 /// </summary>
-public sealed record ExpectedOccurrence(DateTimeOffset Due, bool AtAnEdit);
+internal sealed record ExpectedOccurrence(DateTimeOffset Due, bool AtAnEdit);
 
 /// <summary>Every occurrence a schedule's versions called for in a window, across its edits, pauses and removal.</summary>
-public static class ExpectedOccurrences
+internal static class ExpectedOccurrences
 {
     /// <param name="versions">The applied versions, oldest first.</param>
     /// <param name="fired">Whether an occurrence of a definition has fired by now (its jitter and the settle time).</param>

@@ -4,7 +4,7 @@ using Scheduler.Triggers;
 namespace Scheduler.Auditing;
 
 /// <summary>What became of one occurrence, by the ledger.</summary>
-public enum OccurrenceFate
+internal enum OccurrenceFate
 {
     /// <summary>Exactly one attempt succeeded (earlier attempts may have failed and been retried).</summary>
     RanOnce,
@@ -35,11 +35,11 @@ public enum OccurrenceFate
 }
 
 /// <summary>The ledger facts the audit needs from one row.</summary>
-public sealed record LedgerFact(DateTimeOffset Due, int Attempt, RunStatus Status, DateTimeOffset? LastDue = null);
+internal sealed record LedgerFact(DateTimeOffset Due, int Attempt, RunStatus Status, DateTimeOffset? LastDue = null);
 
-public sealed record AuditedOccurrence(DateTimeOffset Due, OccurrenceFate Fate, int Attempts);
+internal sealed record AuditedOccurrence(DateTimeOffset Due, OccurrenceFate Fate, int Attempts);
 
-public sealed record AuditResult(IReadOnlyList<AuditedOccurrence> Occurrences, IReadOnlyList<DateTimeOffset> ExtraRuns)
+internal sealed record AuditResult(IReadOnlyList<AuditedOccurrence> Occurrences, IReadOnlyList<DateTimeOffset> ExtraRuns)
 {
     public int Count(OccurrenceFate fate) => Occurrences.Count(o => o.Fate == fate);
 
@@ -53,7 +53,7 @@ public sealed record AuditResult(IReadOnlyList<AuditedOccurrence> Occurrences, I
 /// supplies the timeline and the ledger rows. Runs at due times that are not occurrences (manual runs, backfills of
 /// other ranges) are reported as extra, not as defects.
 /// </summary>
-public static class OccurrenceAudit
+internal static class OccurrenceAudit
 {
     public static AuditResult Audit(ScheduleTimeline timeline, DateTimeOffset from, DateTimeOffset to, IEnumerable<LedgerFact> ledger) =>
         Audit(timeline.Between(from, to), from, to, ledger);

@@ -47,7 +47,7 @@ public sealed class JobContext(
     }
 }
 
-public static class IdempotencyKeys
+internal static class IdempotencyKeys
 {
     public static string For(ScheduleKey schedule, DateTimeOffset due) =>
         $"{schedule.Value}@{due.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffffffZ}";

@@ -8,7 +8,7 @@ namespace Scheduler.Jobs;
 /// Rejects job Args that are not plain data. A persistent store can only keep data; a stream, file handle, delegate or
 /// connection held in Args is exactly what breaks schedulers that pickle jobs ("cannot pickle '_io.TextIOWrapper'").
 /// </summary>
-public static class PlainDataGuard
+internal static class PlainDataGuard
 {
     private const int MaxDepth = 32;
 

@@ -4,7 +4,7 @@ using Scheduler.Schedules;
 namespace Scheduler.Planning;
 
 /// <summary>Folds a finished run into the schedule's state: releases its claim and schedules a retry when the policy allows.</summary>
-public static class Completion
+internal static class Completion
 {
     /// <summary>
     /// Returns the new state, or null when the run no longer holds a claim (its lease expired and the occurrence was

@@ -4,7 +4,7 @@ using Scheduler.Triggers;
 namespace Scheduler.Planning;
 
 /// <summary>Re-plans a schedule's state when its definition row is added, edited, made invalid, fixed or removed.</summary>
-public static class DefinitionChange
+internal static class DefinitionChange
 {
     /// <summary>
     /// A valid definition. Due times are planned from the moment of the edit (<paramref name="changedAt"/>, the entry's

@@ -10,7 +10,7 @@ namespace Scheduler.Planning;
 /// at once takes effect only once.
 /// </summary>
 /// <param name="queueClaims">Queue dispatch: claims wait in the queue until RunOccurrence starts them.</param>
-public sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline timeline, string instance, TimeSpan? leaseMargin = null, bool queueClaims = false)
+internal sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline timeline, string instance, TimeSpan? leaseMargin = null, bool queueClaims = false)
 {
     /// <summary>Occurrences a single plan may claim or record; the rest wait for the next plan (bounds one tick's work).</summary>
     public const int MaxOccurrencesPerPlan = 100;

@@ -1,7 +1,7 @@
 namespace Scheduler.Planning;
 
 /// <summary>A delay derived from the occurrence itself (FNV-1a of key and due time), so every instance computes the same start time.</summary>
-public static class Jitter
+internal static class Jitter
 {
     public static TimeSpan For(string scheduleKey, DateTimeOffset due, TimeSpan max)
     {

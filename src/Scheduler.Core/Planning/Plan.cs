@@ -2,7 +2,7 @@ using Scheduler.Runs;
 
 namespace Scheduler.Planning;
 
-public enum ClaimReason
+internal enum ClaimReason
 {
     Scheduled,
     Retry,
@@ -12,13 +12,13 @@ public enum ClaimReason
 }
 
 /// <summary>One run this instance takes: the occurrence's due time, the attempt number, and why it runs now.</summary>
-public sealed record ClaimedRun(DateTimeOffset Due, int Attempt, ClaimReason Reason, DateTimeOffset LeaseUntil);
+internal sealed record ClaimedRun(DateTimeOffset Due, int Attempt, ClaimReason Reason, DateTimeOffset LeaseUntil);
 
 /// <summary>Occurrences not run (Skipped or Missed), summarised in one ledger row: the first and last due time and how many.</summary>
-public sealed record LedgerNote(RunStatus Status, DateTimeOffset FirstDue, DateTimeOffset LastDue, long Count, string Reason);
+internal sealed record LedgerNote(RunStatus Status, DateTimeOffset FirstDue, DateTimeOffset LastDue, long Count, string Reason);
 
 /// <summary>What one planning step decided: the new state, the runs to start, the ledger notes, and the runs whose lease ran out.</summary>
-public sealed record Plan(
+internal sealed record Plan(
     ScheduleState State,
     IReadOnlyList<ClaimedRun> Claims,
     IReadOnlyList<LedgerNote> Notes,

@@ -8,7 +8,7 @@ namespace Scheduler.Planning;
 /// starts nothing). <paramref name="Abandoned"/>: recorded TimedOut while its handler, ignoring cancellation, still
 /// runs; it holds its place against the schedule's concurrency until the handler really ends.
 /// </summary>
-public sealed record InFlightRun(
+internal sealed record InFlightRun(
     DateTimeOffset Due,
     int Attempt,
     DateTimeOffset LeaseUntil,
@@ -24,7 +24,7 @@ public sealed record InFlightRun(
     public bool Is(DateTimeOffset due, int attempt) => Due == due && Attempt == attempt;
 }
 
-public enum PendingKind
+internal enum PendingKind
 {
     Retry,
     Buffered,
@@ -33,10 +33,10 @@ public enum PendingKind
 }
 
 /// <summary>A run waiting to start: a retry after backoff, a buffered overlap, a manual trigger, or a re-run after a lost lease.</summary>
-public sealed record PendingRun(DateTimeOffset Due, int Attempt, DateTimeOffset NotBefore, PendingKind Kind);
+internal sealed record PendingRun(DateTimeOffset Due, int Attempt, DateTimeOffset NotBefore, PendingKind Kind);
 
 /// <summary>The dispatcher's bookkeeping for one schedule. Owned by the dispatcher; people never edit it.</summary>
-public sealed record ScheduleState
+internal sealed record ScheduleState
 {
     public static readonly ScheduleState Empty = new();
 

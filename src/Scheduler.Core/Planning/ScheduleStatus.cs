@@ -1,6 +1,6 @@
 namespace Scheduler.Planning;
 
-public enum ScheduleStatus
+internal enum ScheduleStatus
 {
     /// <summary>Valid and planned.</summary>
     Active,

@@ -1,7 +1,7 @@
 namespace Scheduler.Runs;
 
 /// <summary>What a finished run reports: its status, when it ran, why it failed, and which blobs it read (name → ETag).</summary>
-public sealed record RunOutcome(
+internal sealed record RunOutcome(
     RunStatus Status,
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,

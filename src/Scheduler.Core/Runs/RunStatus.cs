@@ -1,7 +1,7 @@
 namespace Scheduler.Runs;
 
 /// <summary>The fate of one run (or, for Skipped and Missed, of occurrences that were not run).</summary>
-public enum RunStatus
+internal enum RunStatus
 {
     Running,
     Succeeded,

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Scheduler.Schedules;
 
 /// <summary>A definition's columns as a flat JSON object: kept in the state row and the edit history, read back for validation.</summary>
-public static class ColumnSnapshot
+internal static class ColumnSnapshot
 {
     /// <summary>Under a Table string property's limit (64 KiB of UTF-16), with room to spare.</summary>
     public const int MaxLength = 30_000;

@@ -1,7 +1,7 @@
 namespace Scheduler.Schedules;
 
 /// <summary>A blob container and an optional name prefix that a schedule's runs may read.</summary>
-public sealed record InputLocation(string Container, string Prefix)
+internal sealed record InputLocation(string Container, string Prefix)
 {
     public override string ToString() => Prefix.Length == 0 ? Container : $"{Container}/{Prefix}";
 }

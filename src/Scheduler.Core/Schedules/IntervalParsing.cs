@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Scheduler.Schedules;
 
 /// <summary>Parses "00:05:00" (TimeSpan) or the shorthand "30s", "5m", "2h", "1d", up to <see cref="Max"/>.</summary>
-public static class IntervalParsing
+internal static class IntervalParsing
 {
     /// <summary>The longest interval: 100 years. Longer ones would run past the calendar's end (year 9999) in arithmetic.</summary>
     public static readonly TimeSpan Max = TimeSpan.FromDays(36_525);

@@ -1,7 +1,7 @@
 namespace Scheduler.Schedules;
 
 /// <summary>A validated schedule: a job name plus data, and when to run it. Immutable; built only by <see cref="ScheduleValidator"/>.</summary>
-public sealed record ScheduleDefinition(
+internal sealed record ScheduleDefinition(
     ScheduleKey Key,
     string Job,
     TriggerSpec Trigger,

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Scheduler.Schedules;
 
 /// <summary>A schedule's trigger in words, for listings: common cron shapes are spelled out, the rest shown as cron.</summary>
-public static class ScheduleDescription
+internal static class ScheduleDescription
 {
     private static readonly string[] Days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 

@@ -37,7 +37,7 @@ public enum DstPolicy
     Twice,
 }
 
-public sealed record SchedulePolicies
+internal sealed record SchedulePolicies
 {
     public static readonly SchedulePolicies Default = new();
 

@@ -6,7 +6,7 @@ namespace Scheduler.Schedules;
 /// Turns a table entry's columns into a <see cref="ScheduleDefinition"/>, or into messages that say what to fix.
 /// Pure: the dispatcher, the admin API and the CLI all use it, so nothing can be written that the dispatcher would reject.
 /// </summary>
-public static class ScheduleValidator
+internal static class ScheduleValidator
 {
     public static ScheduleDefinition Validate(ScheduleKey key, IReadOnlyDictionary<string, object?> columns, ValidationContext context) =>
         TryValidate(key, columns, context, out var definition, out var errors)

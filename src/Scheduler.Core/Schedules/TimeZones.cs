@@ -7,7 +7,7 @@ namespace Scheduler.Schedules;
 /// Resolves IANA ("Europe/London") and Windows ("GMT Standard Time") zone ids to zones of the IANA time zone database
 /// that ships with NodaTime, so a schedule's times are the same on every machine, whatever the OS's own zone data.
 /// </summary>
-public static class TimeZones
+internal static class TimeZones
 {
     private static readonly TzdbDateTimeZoneSource Source = TzdbDateTimeZoneSource.Default;
 

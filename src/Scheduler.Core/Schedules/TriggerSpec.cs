@@ -1,7 +1,7 @@
 namespace Scheduler.Schedules;
 
 /// <summary>When a schedule fires: exactly one of a cron expression, a fixed interval or a single instant.</summary>
-public abstract record TriggerSpec
+internal abstract record TriggerSpec
 {
     private TriggerSpec()
     {

@@ -5,7 +5,7 @@ namespace Scheduler.Schedules;
 /// use, and how long a run may last where it runs (<paramref name="MaxTimeout"/>, with <paramref name="MaxTimeoutReason"/>
 /// saying where that limit comes from, such as the Functions host's functionTimeout).
 /// </summary>
-public sealed record ValidationContext(
+internal sealed record ValidationContext(
     IReadOnlySet<string> KnownJobs,
     IReadOnlySet<string> AllowedContainers,
     TimeSpan? MaxTimeout = null,

@@ -4,7 +4,7 @@ using NodaTime.TimeZones;
 namespace Scheduler.Schedules;
 
 /// <summary>Converts wall-clock times in a zone to instants and back, deterministically across every offset change.</summary>
-public static class WallClock
+internal static class WallClock
 {
     private static readonly ZoneLocalMappingResolver EarlierOrShiftedForward =
         Resolvers.CreateMappingResolver(Resolvers.ReturnEarlier, Resolvers.ReturnForwardShifted);

@@ -3,7 +3,7 @@ using Cronos;
 namespace Scheduler.Triggers;
 
 /// <summary>Parses 5-field (minute precision) and 6-field (with seconds) cron expressions with Cronos, with messages a person can act on.</summary>
-public static class CronParsing
+internal static class CronParsing
 {
     public static bool TryParse(string text, out CronExpression? expression, out string? error)
     {

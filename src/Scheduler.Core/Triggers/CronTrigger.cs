@@ -13,7 +13,7 @@ namespace Scheduler.Triggers;
 /// first instant; in the second pass it runs again only for expressions with an interval field (a <c>*</c>, range or
 /// step in the second, minute or hour field: "every 30 minutes" keeps running) or under <see cref="DstPolicy.Twice"/>.
 /// </summary>
-public sealed class CronTrigger : ITrigger
+internal sealed class CronTrigger : ITrigger
 {
     /// <summary>More offset changes than any zone has between now and the last year Cronos searches (2499).</summary>
     internal const int MaxZoneIntervals = 4096;

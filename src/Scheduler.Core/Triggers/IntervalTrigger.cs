@@ -1,7 +1,7 @@
 namespace Scheduler.Triggers;
 
 /// <summary>A fixed period in absolute time, anchored at StartAt (or the Unix epoch, so "5m" fires at :00, :05, ... UTC).</summary>
-public sealed class IntervalTrigger(TimeSpan every, DateTimeOffset anchor) : ITrigger
+internal sealed class IntervalTrigger(TimeSpan every, DateTimeOffset anchor) : ITrigger
 {
     public TimeSpan Every => every;
 

@@ -1,7 +1,7 @@
 namespace Scheduler.Triggers;
 
 /// <summary>A trigger produced a due time that is not strictly later than the one it was asked to follow.</summary>
-public sealed class NonAdvancingTriggerException(DateTimeOffset after, DateTimeOffset produced)
+internal sealed class NonAdvancingTriggerException(DateTimeOffset after, DateTimeOffset produced)
     : InvalidOperationException($"the trigger produced {produced:O} after {after:O}; a next due time must be strictly later (report this schedule's definition)")
 {
     public DateTimeOffset After { get; } = after;

@@ -6,7 +6,7 @@ namespace Scheduler.Triggers;
 /// A schedule's due times: its trigger bounded by StartAt and EndAt, checked to advance strictly. The only way the
 /// dispatcher asks "when next?", so a trigger that fails to advance is caught here rather than looping.
 /// </summary>
-public sealed class ScheduleTimeline
+internal sealed class ScheduleTimeline
 {
     private readonly ITrigger _trigger;
     private readonly DateTimeOffset? _startAt;

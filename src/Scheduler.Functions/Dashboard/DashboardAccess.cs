@@ -10,7 +10,7 @@ namespace Scheduler.Functions.Dashboard;
 /// <c>X-MS-CLIENT-PRINCIPAL</c> and sets its own, whose role claims this checks. Anywhere else it answers loopback
 /// callers only; a principal header there is honoured (it can only lower what a local caller may do, and tests use it).
 /// </summary>
-public static class DashboardAccess
+internal static class DashboardAccess
 {
     public const string PrincipalHeader = "X-MS-CLIENT-PRINCIPAL";
     public const string PrincipalNameHeader = "X-MS-CLIENT-PRINCIPAL-NAME";

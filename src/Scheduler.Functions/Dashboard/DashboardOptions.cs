@@ -1,7 +1,7 @@
 namespace Scheduler.Functions.Dashboard;
 
 /// <summary>Settings under <c>Scheduler:Dashboard</c>.</summary>
-public sealed class DashboardOptions
+internal sealed class DashboardOptions
 {
     public const string Section = "Scheduler:Dashboard";
 

@@ -8,7 +8,7 @@ using static Scheduler.Functions.Dashboard.Html;
 
 namespace Scheduler.Functions.Dashboard;
 
-/// <summary>The pages' bodies: pure functions of what was read. <paramref name="token"/> arguments are anti-forgery tokens for forms.</summary>
+/// <summary>The pages' bodies: pure functions of what was read. Arguments named token are anti-forgery tokens for forms.</summary>
 internal static class DashboardPages
 {
     public static string Overview(OverviewData data, DateTimeOffset now)

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Scheduler.Functions.Dashboard;
 
-public static class DashboardRegistration
+internal static class DashboardRegistration
 {
     /// <summary>The dashboard's services (pages, actions, anti-forgery); settings under <c>Scheduler:Dashboard</c>, checked at start-up.</summary>
     public static IServiceCollection AddSchedulerDashboard(this IServiceCollection services, IConfiguration configuration)

@@ -4,7 +4,7 @@ using System.Text.Encodings.Web;
 
 namespace Scheduler.Functions.Dashboard;
 
-/// <summary>Encoding and the page frame. Everything that came from a table or a request goes through <see cref="E"/>.</summary>
+/// <summary>Encoding and the page frame. Everything that came from a table or a request goes through <see cref="E(string?)"/>.</summary>
 internal static class Html
 {
     public const string Base = "/dashboard";

@@ -7,7 +7,7 @@ namespace Scheduler.Functions.Functions;
 /// A message RunOccurrence failed on every delivery ends here: a real claim ends in the ledger as Failed with the
 /// reason; anything else is logged once, shortened. Never throws.
 /// </summary>
-public sealed class RecordPoisonOccurrence(OccurrenceExecutor executor)
+internal sealed class RecordPoisonOccurrence(OccurrenceExecutor executor)
 {
     public const int MaxDequeueCount = 5; // host.json extensions.queues.maxDequeueCount
 

@@ -8,7 +8,7 @@ namespace Scheduler.Functions.Functions;
 /// Azure Functions spreads the messages; the claim decides who may run. A message that is not an occurrence throws,
 /// so after maxDequeueCount deliveries it lands in the poison queue, where RecordPoisonOccurrence reports it.
 /// </summary>
-public sealed class RunOccurrence(OccurrenceExecutor executor, WorkerShutdown shutdown)
+internal sealed class RunOccurrence(OccurrenceExecutor executor, WorkerShutdown shutdown)
 {
     [Function(nameof(RunOccurrence))]
     public Task RunAsync([QueueTrigger("%Scheduler:Queue%", Connection = "SchedulerStorage")] string message, CancellationToken cancellationToken) =>

@@ -5,7 +5,7 @@ using Scheduler.Dispatch;
 namespace Scheduler.Functions.Functions;
 
 /// <summary>The timer that drives every schedule. Its cadence is the app setting Scheduler:TickSchedule.</summary>
-public sealed class SchedulerTick(TickDriver driver, WorkerShutdown shutdown, TimeProvider clock, ILogger<SchedulerTick> logger)
+internal sealed class SchedulerTick(TickDriver driver, WorkerShutdown shutdown, TimeProvider clock, ILogger<SchedulerTick> logger)
 {
     [Function(nameof(SchedulerTick))]
     public Task RunAsync([TimerTrigger("%Scheduler:TickSchedule%")] TimerInfo timer, CancellationToken cancellationToken)

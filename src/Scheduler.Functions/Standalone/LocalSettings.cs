@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Scheduler.Functions.Standalone;
 
 /// <summary>Reads local.settings.json "Values" the way Core Tools does: each becomes a setting ("__" and ":" both nest).</summary>
-public static class LocalSettings
+internal static class LocalSettings
 {
     public const string FileName = "local.settings.json";
 

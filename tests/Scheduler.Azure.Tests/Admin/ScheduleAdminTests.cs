@@ -67,7 +67,7 @@ public sealed class ScheduleAdminTests(AzuriteFixture azurite)
     {
         // Arrange
         await using var harness = await StartAsync();
-        var definition = await harness.Admin.AddOrUpdateAsync(Key, new ScheduleSpec
+        await harness.Admin.AddOrUpdateAsync(Key, new ScheduleSpec
         {
             Job = "record", Cron = "0 9 * * MON", TimeZone = "Europe/London", Args = new { title = "weekly", recipients = new[] { "ops@example.com" } },
             MaxAttempts = 3, Description = "the Monday report",
@@ -86,7 +86,8 @@ public sealed class ScheduleAdminTests(AzuriteFixture azurite)
         await harness.Dispatcher.TickAsync();
 
         // Assert
-        Assert.Equal("{\"title\":\"weekly\",\"recipients\":[\"ops@example.com\"]}", definition.ArgsJson);
+        var stored = (await harness.Services.GetRequiredService<DefinitionStore>().GetAsync(Key))!;
+        Assert.Equal("{\"title\":\"weekly\",\"recipients\":[\"ops@example.com\"]}", stored.GetString(ScheduleColumns.Args));
         Assert.Equal(ScheduleStatus.Paused, paused.Status);
         Assert.Contains("\"PauseNote\":\"quarter close\"", paused.Definition);
         Assert.Equal(ScheduleStatus.Active, resumed.Status);

@@ -12,7 +12,7 @@ namespace Scheduler.Storage.Tests.Fixtures;
 /// One scheduler instance (its own DI container, instance id and request counter) over tables with a per-test prefix.
 /// Several harnesses with the same prefix are several dispatchers sharing one storage account.
 /// </summary>
-public sealed class SchedulerHarness : IAsyncDisposable
+internal sealed class SchedulerHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _provider;
 

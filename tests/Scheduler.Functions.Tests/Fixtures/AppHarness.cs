@@ -9,7 +9,7 @@ using Scheduler.Functions.Functions;
 namespace Scheduler.Functions.Tests.Fixtures;
 
 /// <summary>The Function App's own registration (AddSchedulerApp) over Azurite, with tables under a per-test prefix.</summary>
-public sealed class AppHarness : IAsyncDisposable
+internal sealed class AppHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _provider;
 

@@ -11,7 +11,7 @@ namespace Scheduler.Functions.Tests.Fixtures;
 /// The standalone host serving the dashboard on a free loopback port over Azurite (tables under the harness's
 /// prefix, ticking every second), and Debian's Chromium driven by Playwright.
 /// </summary>
-public sealed class DashboardHost : IAsyncDisposable
+internal sealed class DashboardHost : IAsyncDisposable
 {
     private readonly Process _host;
     private readonly ConcurrentQueue<string> _output;

@@ -13,7 +13,7 @@ namespace Scheduler.FunctionsHost.Tests.Fixtures;
 /// One test's Function App: its own tables (prefix), queue and host id on the shared Azurite, the app settings its
 /// hosts get, and the scheduler's own stores (the app's registration) to arrange and judge through storage.
 /// </summary>
-public sealed class Deployment : IAsyncDisposable
+internal sealed class Deployment : IAsyncDisposable
 {
     private readonly HostTierFixture _tier;
     private readonly ServiceProvider _services;

@@ -11,7 +11,7 @@ namespace Scheduler.Reliability.Faults;
 /// is sent again, the copy hidden for 0 to 3 s so some duplicates arrive late, after the first delivery has run.
 /// Installed in the harness's hosts only (setting <see cref="Setting"/>); the product code is unchanged.
 /// </summary>
-public sealed class DuplicatingDelivery : HttpPipelinePolicy
+internal sealed class DuplicatingDelivery : HttpPipelinePolicy
 {
     /// <summary>The environment variable that turns it on in a harness host.</summary>
     public const string Setting = "Reliability__DuplicateDeliveries";

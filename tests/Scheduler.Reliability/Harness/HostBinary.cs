@@ -1,7 +1,7 @@
 namespace Scheduler.Reliability.Harness;
 
 /// <summary>Where the host executable is: this assembly, run as "dotnet Scheduler.Reliability.dll host".</summary>
-public static class HostBinary
+internal static class HostBinary
 {
     public const string HostCommand = "host";
 

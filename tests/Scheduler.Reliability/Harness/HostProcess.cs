@@ -9,7 +9,7 @@ namespace Scheduler.Reliability.Harness;
 /// One standalone host as a child process: its output goes to a log file, and the lines the harness reports on
 /// (tick durations, storage outages, unhandled errors) are counted as they arrive.
 /// </summary>
-public sealed partial class HostProcess : IAsyncDisposable
+internal sealed partial class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StreamWriter _log;

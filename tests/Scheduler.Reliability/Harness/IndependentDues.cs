@@ -8,7 +8,7 @@ namespace Scheduler.Reliability.Harness;
 /// interval trigger, ScheduleTimeline), so a timeline bug shows up as a disagreement instead of passing unseen.
 /// It knows only the shapes the scenarios use: intervals anchored at the Unix epoch, every-N-seconds crons, one-shots.
 /// </summary>
-public static partial class IndependentDues
+internal static partial class IndependentDues
 {
     public static IReadOnlyList<DateTimeOffset> Between(ScheduleSpec spec, DateTimeOffset from, DateTimeOffset to)
     {

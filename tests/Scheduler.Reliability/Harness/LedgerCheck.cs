@@ -11,7 +11,7 @@ namespace Scheduler.Reliability.Harness;
 /// The verdict of a scenario: the ledger audit over a settled window, and for probe schedules the probe's own rows
 /// against the ledger (one effect per occurrence that ran, no attempt executed twice, every execution's attempt in the ledger).
 /// </summary>
-public static class LedgerCheck
+internal static class LedgerCheck
 {
     /// <param name="probes">Probe schedules: their probe rows are compared with the ledger.</param>
     /// <param name="only">Audit only these schedules (default: every valid, enabled schedule).</param>

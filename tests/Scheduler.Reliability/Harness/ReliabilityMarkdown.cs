@@ -6,7 +6,7 @@ using Scheduler.Reliability.Scenarios;
 namespace Scheduler.Reliability.Harness;
 
 /// <summary>The figures of one harness run as Markdown: a summary table, then each scenario's own figures.</summary>
-public static class ReliabilityMarkdown
+internal static class ReliabilityMarkdown
 {
     public static string Render(ScenarioSize size, DateTimeOffset started, IReadOnlyList<ScenarioReport> reports)
     {

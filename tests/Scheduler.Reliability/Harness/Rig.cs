@@ -14,7 +14,7 @@ namespace Scheduler.Reliability.Harness;
 /// One scenario's world: its own Azurite (in memory, or in a temporary folder when it must survive a restart), a table
 /// prefix, an admin client with the same jobs as the hosts, and the hosts it starts. Host logs go to <see cref="LogDirectory"/>.
 /// </summary>
-public sealed class Rig : IAsyncDisposable
+internal sealed class Rig : IAsyncDisposable
 {
     private readonly string _repositoryRoot;
     private readonly string? _location;

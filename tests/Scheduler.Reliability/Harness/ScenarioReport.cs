@@ -4,7 +4,7 @@ using Scheduler.Auditing;
 namespace Scheduler.Reliability.Harness;
 
 /// <summary>What one scenario did and found. Problems are defects: any one fails the scenario.</summary>
-public sealed class ScenarioReport(string name)
+internal sealed class ScenarioReport(string name)
 {
     private readonly List<(string Name, string Value)> _figures = [];
 

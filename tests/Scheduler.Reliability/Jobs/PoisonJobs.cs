@@ -3,21 +3,21 @@ using Scheduler.Jobs;
 namespace Scheduler.Reliability.Jobs;
 
 /// <summary>Always throws.</summary>
-public sealed class ThrowingJob : IJob
+internal sealed class ThrowingJob : IJob
 {
     public Task RunAsync(JobContext context, CancellationToken cancellationToken) =>
         throw new InvalidOperationException($"poison: throws on every attempt (this was attempt {context.Attempt})");
 }
 
 /// <summary>Waits forever, but honours cancellation: ends when its timeout cancels it.</summary>
-public sealed class HangingJob : IJob
+internal sealed class HangingJob : IJob
 {
     public Task RunAsync(JobContext context, CancellationToken cancellationToken) =>
         Task.Delay(Timeout.Infinite, cancellationToken);
 }
 
 /// <summary>Blocks its thread for Args.seconds and never looks at the cancellation token.</summary>
-public sealed class DeafJob : IJob
+internal sealed class DeafJob : IJob
 {
     public sealed class Settings
     {
@@ -32,7 +32,7 @@ public sealed class DeafJob : IJob
 }
 
 /// <summary>Allocates Args.megabytes in 1 MiB arrays, touching every page, holds them briefly, then lets them go.</summary>
-public sealed class AllocatingJob : IJob
+internal sealed class AllocatingJob : IJob
 {
     public sealed class Settings
     {

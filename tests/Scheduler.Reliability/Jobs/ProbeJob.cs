@@ -8,7 +8,7 @@ namespace Scheduler.Reliability.Jobs;
 /// Records every execution, optionally fails its first attempts and works for a while, then performs its effect once
 /// per occurrence by the idempotency key. The harness compares these rows with the ledger.
 /// </summary>
-public sealed class ProbeJob(TableServiceClient tables) : IJob
+internal sealed class ProbeJob(TableServiceClient tables) : IJob
 {
     public sealed class Settings
     {

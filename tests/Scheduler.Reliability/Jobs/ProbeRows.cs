@@ -8,7 +8,7 @@ namespace Scheduler.Reliability.Jobs;
 /// execution of one attempt shows as two rows), "e|due" for the effect (written once, guarded by the idempotency key),
 /// "r|due|attempt" when an execution found its effect already done (a re-run after a crash between effect and record).
 /// </summary>
-public static class ProbeRows
+internal static class ProbeRows
 {
     public const string Execution = "x";
     public const string Effect = "e";

@@ -3,7 +3,7 @@ using Scheduler.Hosting;
 namespace Scheduler.Reliability.Jobs;
 
 /// <summary>The harness's jobs, registered in the hosts it starts and in its own admin client (for validation).</summary>
-public static class ReliabilityJobs
+internal static class ReliabilityJobs
 {
     public const string Probe = "probe";
     public const string Throws = "poison-throws";

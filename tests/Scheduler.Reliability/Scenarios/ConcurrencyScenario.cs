@@ -5,7 +5,7 @@ using Scheduler.Runs;
 namespace Scheduler.Reliability.Scenarios;
 
 /// <summary>Several hosts at once over the same tables: every occurrence runs once, whichever host claims it.</summary>
-public static class ConcurrencyScenario
+internal static class ConcurrencyScenario
 {
     public static async Task<ScenarioReport> RunAsync(ScenarioSize size, TextWriter progress)
     {

@@ -10,7 +10,7 @@ namespace Scheduler.Reliability.Scenarios;
 /// process are re-run when their lease ends, with the next attempt number; the audit must find nothing unaccounted
 /// and nothing run twice.
 /// </summary>
-public static class CrashScenario
+internal static class CrashScenario
 {
     public static async Task<ScenarioReport> RunAsync(ScenarioSize size, TextWriter progress)
     {

@@ -12,7 +12,7 @@ namespace Scheduler.Reliability.Scenarios;
 /// started from a definition older than an edit committed 1 s or more before its due time, or while paused or
 /// deleted by then), nothing run twice, nothing unaccounted.
 /// </summary>
-public static class EditsUnderLoadScenario
+internal static class EditsUnderLoadScenario
 {
     /// <summary>A committed change: it landed between <see cref="SentAt"/> (the request left) and <see cref="CommittedAt"/> (the answer came).</summary>
     private sealed record Version(DateTimeOffset CommittedAt, int Number, bool Enabled, bool Exists, DateTimeOffset SentAt = default);

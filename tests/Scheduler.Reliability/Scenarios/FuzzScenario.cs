@@ -18,7 +18,7 @@ namespace Scheduler.Reliability.Scenarios;
 /// 2 s misfire grace (so "late" shows up as Missed). The host must not crash or stall; every entry the validator
 /// refuses must be marked Invalid with a message, every entry it accepts must not be; the good ones keep firing on time.
 /// </summary>
-public static class FuzzScenario
+internal static class FuzzScenario
 {
     private static readonly TimeSpan FirstBurstSettle = TimeSpan.FromSeconds(15);
 

@@ -16,7 +16,7 @@ namespace Scheduler.Reliability.Scenarios;
 /// and a few victims whose state rows are damaged or deleted. No tick may fail because of them, the good schedules
 /// stay on time, the victims lose no occurrence and run none twice, and `scheduler doctor` names every bad row.
 /// </summary>
-public static class HostileRowsScenario
+internal static class HostileRowsScenario
 {
     private sealed record BadRow(TableClient Table, TableEntity Row);
 

@@ -10,7 +10,7 @@ namespace Scheduler.Reliability.Scenarios;
 /// outage, back off and recover without a restart; occurrences due during the outage follow each schedule's misfire
 /// policy (run late within the grace, by Latest or All; Missed beyond it), and nothing is unaccounted.
 /// </summary>
-public static class OutageScenario
+internal static class OutageScenario
 {
     public static async Task<ScenarioReport> RunAsync(ScenarioSize size, TextWriter progress)
     {

@@ -13,7 +13,7 @@ namespace Scheduler.Reliability.Scenarios;
 /// firing every second with a 2 s misfire grace. Each poison is recorded and retried per its policy; the good ones
 /// run every occurrence on time (a tick waiting for a poison does not hold them back).
 /// </summary>
-public static class PoisonScenario
+internal static class PoisonScenario
 {
     private sealed record Poison(string Name, ScheduleSpec Spec, RunStatus FailedAs, int Attempts, string Message);
 

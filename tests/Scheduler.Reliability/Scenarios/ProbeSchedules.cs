@@ -6,7 +6,7 @@ using Scheduler.Schedules;
 namespace Scheduler.Reliability.Scenarios;
 
 /// <summary>Adds probe schedules through the admin API (validated like any user's) and remembers their keys.</summary>
-public static class ProbeSchedules
+internal static class ProbeSchedules
 {
     public static ScheduleSpec Every(TimeSpan interval, Rig rig, int failAttempts = 0, int workMilliseconds = 0) => new()
     {

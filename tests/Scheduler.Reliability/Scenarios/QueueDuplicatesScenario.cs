@@ -9,7 +9,7 @@ namespace Scheduler.Reliability.Scenarios;
 /// run is a conditional change of its claim, so the probe must record exactly one execution per attempt: a duplicate
 /// delivery, early or late, runs nothing. Nothing may be unaccounted.
 /// </summary>
-public static class QueueDuplicatesScenario
+internal static class QueueDuplicatesScenario
 {
     public static async Task<ScenarioReport> RunAsync(ScenarioSize size, TextWriter progress)
     {

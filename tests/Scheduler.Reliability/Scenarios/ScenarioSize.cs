@@ -1,7 +1,7 @@
 namespace Scheduler.Reliability.Scenarios;
 
 /// <summary>How long and how hard each scenario runs: <see cref="Quick"/> in CI, <see cref="Soak"/> by hand.</summary>
-public sealed record ScenarioSize(
+internal sealed record ScenarioSize(
     string Name,
     int CrashSchedules,
     int Kills,
