@@ -33,7 +33,7 @@ public sealed record ScheduleSpec
     public DstPolicy? DstPolicy { get; init; }
     public string? Description { get; init; }
 
-    public Dictionary<string, object?> ToColumns() => new(StringComparer.Ordinal)
+    internal Dictionary<string, object?> ToColumns() => new(StringComparer.Ordinal)
     {
         [ScheduleColumns.Job] = Job,
         [ScheduleColumns.Cron] = Cron,
@@ -60,7 +60,7 @@ public sealed record ScheduleSpec
     };
 
     /// <summary>Args as JSON text, after refusing live objects with a message naming the member.</summary>
-    public static string? ArgsJson(object? args) => args switch
+    internal static string? ArgsJson(object? args) => args switch
     {
         null => null,
         string json => json,

@@ -3,14 +3,29 @@ using Scheduler.Hosting;
 
 namespace Scheduler.Storage;
 
-/// <summary>The scheduler's table clients, named from options.</summary>
-public sealed class SchedulerTables(TableServiceClient service, TableNames names)
+/// <summary>
+/// The scheduler's own tables, named from options. Jobs take it from DI to keep out of them
+/// (<see cref="ThrowIfReserved"/>); the clients are the scheduler's.
+/// </summary>
+public sealed class SchedulerTables
 {
-    public TableServiceClient Service { get; } = service;
-    public TableClient Schedules { get; } = service.GetTableClient(names.Prefix + names.Schedules);
-    public TableClient State { get; } = service.GetTableClient(names.Prefix + names.State);
-    public TableClient DueIndex { get; } = service.GetTableClient(names.Prefix + names.DueIndex);
-    public TableClient Jobs { get; } = service.GetTableClient(names.Prefix + names.Jobs);
+    private readonly TableNames names;
+
+    internal SchedulerTables(TableServiceClient service, TableNames names)
+    {
+        this.names = names;
+        Service = service;
+        Schedules = service.GetTableClient(names.Prefix + names.Schedules);
+        State = service.GetTableClient(names.Prefix + names.State);
+        DueIndex = service.GetTableClient(names.Prefix + names.DueIndex);
+        Jobs = service.GetTableClient(names.Prefix + names.Jobs);
+    }
+
+    internal TableServiceClient Service { get; }
+    internal TableClient Schedules { get; }
+    internal TableClient State { get; }
+    internal TableClient DueIndex { get; }
+    internal TableClient Jobs { get; }
 
     /// <summary>
     /// True for the scheduler's own tables and, with a prefix, every table under it (table names ignore case). A job
@@ -31,7 +46,7 @@ public sealed class SchedulerTables(TableServiceClient service, TableNames names
     }
 
     /// <summary>Creates any table that does not exist yet.</summary>
-    public async Task CreateIfMissingAsync(CancellationToken cancellationToken = default)
+    internal async Task CreateIfMissingAsync(CancellationToken cancellationToken = default)
     {
         foreach (var table in new[] { Schedules, State, DueIndex, Jobs })
         {
