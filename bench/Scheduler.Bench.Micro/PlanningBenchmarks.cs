@@ -38,7 +38,7 @@ public class PlanningBenchmarks
             1 => Definition(i, ("Cron", string.Create(CultureInfo.InvariantCulture, $"{i % 60} * * * *")), ("TimeZone", "America/New_York")),
             _ => Definition(i, ("Interval", string.Create(CultureInfo.InvariantCulture, $"00:{1 + (i % 30):D2}:00"))),
         }).ToArray();
-        _planners = definitions.Select(d => new DuePlanner(d, ScheduleTimeline.For(d), "bench")).ToArray();
+        _planners = definitions.Select(d => DuePlanner.For(d, "bench")).ToArray();
         _states = definitions.Select(d => DefinitionChange.Apply(null, d, "etag", "{}", Now.AddHours(-1))).ToArray();
     }
 

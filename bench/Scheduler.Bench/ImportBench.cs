@@ -1,3 +1,4 @@
+using Scheduler.Development;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -90,11 +91,7 @@ public static class ImportBench
     {
         var options = new SchedulerOptions { InstanceId = "import", Tables = new TableNames { Prefix = prefix } };
         options.Inputs.AllowedContainers.Add(prefix + "in");
-        var services = new ServiceCollection();
-        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
-        services.AddScheduler(() => StorageConnection.FromConnectionString(connectionString), options).AddJob<FileImportJob>("file-import");
-        await using var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<SchedulerInitializer>().InitializeAsync();
+        await using var provider = await SchedulerServices.StartAsync(connectionString, options, jobs => jobs.AddJob<FileImportJob>("file-import"), quiet: true);
         var key = new ScheduleKey("default", "import");
         var table = "imported" + prefix;
         await provider.GetRequiredService<ScheduleAdmin>().AddOrUpdateAsync(key, new ScheduleSpec

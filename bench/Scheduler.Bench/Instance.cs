@@ -1,3 +1,4 @@
+using Scheduler.Development;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Scheduler.Admin;
@@ -17,10 +18,7 @@ internal sealed class Instance : IAsyncDisposable
         var options = new SchedulerOptions { InstanceId = name, LedgerRetention = 1_000_000 };
         options.Tables.Prefix = prefix;
         configure?.Invoke(options);
-        var services = new ServiceCollection();
-        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
-        services.AddScheduler(() => StorageConnection.FromConnectionString(connectionString), options).AddJob<NoopJob>("noop");
-        _services = services.BuildServiceProvider();
+        _services = SchedulerServices.Build(connectionString, options, jobs => jobs.AddJob<NoopJob>("noop"), quiet: true);
     }
 
     public Dispatcher Dispatcher => _services.GetRequiredService<Dispatcher>();

@@ -1,3 +1,4 @@
+using Scheduler.Development;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Dispatch;
@@ -38,12 +39,9 @@ internal sealed class CliHarness : IAsyncDisposable
         var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
         var options = new SchedulerOptions { Tables = new TableNames { Prefix = prefix } };
         options.Inputs.AllowedContainers.Add("imports");
-        var services = new ServiceCollection();
-        services.AddScheduler(() => StorageConnection.FromConnectionString(azurite.ConnectionString), options)
+        var provider = await SchedulerServices.StartAsync(azurite.ConnectionString, options, jobs => jobs
             .AddJob<NoopJob>("heartbeat", "writes a row", "{\"table\":\"Heartbeats\"}")
-            .AddJob<NoopJob>("file-import", "imports CSV files", "{\"table\":\"Customers\"}");
-        var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<SchedulerInitializer>().InitializeAsync();
+            .AddJob<NoopJob>("file-import", "imports CSV files", "{\"table\":\"Customers\"}"));
         return new CliHarness(provider, azurite, prefix);
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Azure.Data.Tables;
 using Scheduler.Storage;
 using Scheduler.Jobs;
@@ -19,7 +18,7 @@ public sealed class HeartbeatJob(TableServiceClient tables, SchedulerTables sche
         schedulerTables.ThrowIfReserved(name, "table");
         var table = tables.GetTableClient(name);
         await table.CreateIfNotExistsAsync(cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity(context.Schedule.Id, context.Due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture))
+        await table.UpsertEntityAsync(new TableEntity(context.Schedule.Id, StateKeys.Ticks(context.Due))
         {
             ["Due"] = context.Due,
             ["RanAt"] = DateTimeOffset.UtcNow,

@@ -23,7 +23,7 @@ internal sealed class DefinitionResolver(JobCatalog catalog, SchedulerOptions op
     /// may presume its instance dead and run the occurrence again.
     /// </summary>
     public DuePlanner PlannerFor(ScheduleDefinition definition) =>
-        new(definition, ScheduleTimeline.For(definition), options.InstanceId, options.AbandonGrace + options.LeaseMargin, queueClaims: options.Dispatch == DispatchMode.Queue);
+        DuePlanner.For(definition, options.InstanceId, options.AbandonGrace + options.LeaseMargin, queueClaims: options.Dispatch == DispatchMode.Queue);
 
     public bool TryResolve(ScheduleKey key, ScheduleState state, out ScheduleDefinition? definition, out IReadOnlyList<string> errors)
     {

@@ -23,7 +23,7 @@ internal sealed class DueIndex(SchedulerTables tables)
     /// <summary>The entries due by <paramref name="now"/>, earliest first; a row whose key does not parse goes to <paramref name="bad"/>.</summary>
     public async Task<IReadOnlyList<DueEntry>> QueryDueAsync(DateTimeOffset now, int max, ICollection<RowFault> bad, CancellationToken cancellationToken)
     {
-        var bound = Ticks(now.AddTicks(1));
+        var bound = StateKeys.Ticks(now.AddTicks(1));
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {bound}");
         var due = new List<DueEntry>();
         await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), select: ["RowKey"], cancellationToken: cancellationToken))
@@ -49,7 +49,7 @@ internal sealed class DueIndex(SchedulerTables tables)
     /// <summary>The earliest wake time before <paramref name="before"/>, or null: what a precise tick waits for. Rows that do not parse are passed over (the tick quarantines them).</summary>
     public async Task<DateTimeOffset?> PeekEarliestAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {Ticks(before)}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {StateKeys.Ticks(before)}");
         var passedOver = 0;
         await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 8, select: ["RowKey"], cancellationToken: cancellationToken))
         {
@@ -129,9 +129,7 @@ internal sealed class DueIndex(SchedulerTables tables)
         }
     }
 
-    public static string RowKey(DateTimeOffset wakeAt, ScheduleKey key) => $"{Ticks(wakeAt)}|{key.Value}";
-
-    private static string Ticks(DateTimeOffset at) => at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+    public static string RowKey(DateTimeOffset wakeAt, ScheduleKey key) => $"{StateKeys.Ticks(wakeAt)}|{key.Value}";
 
     private RowFault Fault(string rowKey, string reason) => new(Table.Name, Partition, rowKey, reason);
 

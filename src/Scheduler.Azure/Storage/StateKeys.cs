@@ -21,6 +21,9 @@ internal static class StateKeys
     /// <summary>The exclusive upper bound of keys starting with <paramref name="prefix"/>.</summary>
     public static string After(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
 
-    private static string Reverse(DateTimeOffset at) =>
-        (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+    /// <summary>An instant as a row key part that sorts in time order: its UTC ticks, 19 digits. The one format every table uses.</summary>
+    public static string Ticks(DateTimeOffset at) => at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+
+    /// <summary>Like <see cref="Ticks"/>, newest first.</summary>
+    private static string Reverse(DateTimeOffset at) => Ticks(new DateTimeOffset(DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks, TimeSpan.Zero));
 }

@@ -25,6 +25,10 @@ internal sealed class DuePlanner(ScheduleDefinition definition, ScheduleTimeline
     /// <summary>Added to a run's timeout to make its lease: the time a dead instance's claim blocks a re-run.</summary>
     public static readonly TimeSpan DefaultLeaseMargin = TimeSpan.FromSeconds(30);
 
+    /// <summary>A planner for <paramref name="definition"/> on its own timeline: how every caller builds one.</summary>
+    public static DuePlanner For(ScheduleDefinition definition, string instance, TimeSpan? leaseMargin = null, bool queueClaims = false) =>
+        new(definition, ScheduleTimeline.For(definition), instance, leaseMargin, queueClaims);
+
     /// <summary>Computed once per planner, not on every plan: the definition a planner serves does not change.</summary>
     private readonly string _timing = DefinitionChange.TimingOf(definition);
 

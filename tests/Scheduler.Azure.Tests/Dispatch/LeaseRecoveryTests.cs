@@ -32,7 +32,7 @@ public sealed class LeaseRecoveryTests(AzuriteFixture azurite)
         clock.Advance(TimeSpan.FromSeconds(1.1));
         var loaded = (await doomed.States.GetAsync(key))!;
         var definition = ScheduleValidator.Validate(key, Scheduler.Schedules.ColumnSnapshot.Deserialize(loaded.State.Definition!), doomed.Services.GetRequiredService<Scheduler.Hosting.JobCatalog>().Validation);
-        var planner = new DuePlanner(definition, ScheduleTimeline.For(definition), "doomed", TimeSpan.FromSeconds(1));
+        var planner = DuePlanner.For(definition, "doomed", TimeSpan.FromSeconds(1));
         var plan = planner.Plan(loaded.State, clock.GetUtcNow());
         Assert.Single(plan.Claims);
         await doomed.States.CommitPlanAsync(loaded, plan, planner.WakeAt(plan.State), "doomed", clock.GetUtcNow(), default);

@@ -1,3 +1,4 @@
+using Scheduler.Development;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Admin;
@@ -45,13 +46,7 @@ internal sealed class SchedulerHarness : IAsyncDisposable
         }
 
         configure?.Invoke(options);
-        var collection = new ServiceCollection();
-        var builder = collection.AddScheduler(() => StorageConnection.FromConnectionString(azurite.ConnectionString), options);
-        jobs?.Invoke(builder);
-        services?.Invoke(collection);
-        var provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
-        await provider.GetRequiredService<SchedulerInitializer>().InitializeAsync();
-        return new SchedulerHarness(provider);
+        return new SchedulerHarness(await SchedulerServices.StartAsync(azurite.ConnectionString, options, jobs, services));
     }
 
     public ValueTask DisposeAsync() => _provider.DisposeAsync();

@@ -40,9 +40,8 @@ public sealed class DefinitionFuzzTests
             }
 
             valid++;
-            var timeline = ScheduleTimeline.For(definition);
             var state = DefinitionChange.Apply(null, definition, "e", ColumnSnapshot.Serialize(columns), now);
-            var planner = new DuePlanner(definition, timeline, "fuzz");
+            var planner = DuePlanner.For(definition, "fuzz");
             foreach (var at in new[] { now, now.AddMinutes(1), now.AddDays(2) })
             {
                 var plan = planner.Plan(state, at);
@@ -50,7 +49,7 @@ public sealed class DefinitionFuzzTests
                 planner.WakeAt(state);
             }
 
-            timeline.Preview(now, 3);
+            ScheduleTimeline.For(definition).Preview(now, 3);
             Assert.NotNull(ScheduleDescription.Describe(definition.Trigger, definition.TimeZone));
             ColumnSnapshot.Deserialize(ColumnSnapshot.Serialize(columns));
         }

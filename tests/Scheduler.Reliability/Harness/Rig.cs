@@ -62,10 +62,7 @@ internal sealed class Rig : IAsyncDisposable
         var options = new SchedulerOptions { InstanceId = "harness" };
         options.Tables.Prefix = rig.Prefix;
         options.Inputs.AllowedContainers.Add(InputContainers);
-        var services = new ServiceCollection();
-        services.AddScheduler(() => StorageConnection.FromConnectionString(rig.ConnectionString), options).AddReliabilityJobs();
-        rig._services = services.BuildServiceProvider();
-        await rig.Services.GetRequiredService<SchedulerInitializer>().InitializeAsync();
+        rig._services = await SchedulerServices.StartAsync(rig.ConnectionString, options, jobs => jobs.AddReliabilityJobs());
         await rig.Probe.CreateIfNotExistsAsync();
         return rig;
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Scheduler.Schedules;
+using Scheduler.Storage;
 
 namespace Scheduler.Reliability.Jobs;
 
@@ -31,5 +32,5 @@ internal static class ProbeRows
         return (parts[0], due, parts.Length > 2 ? int.Parse(parts[2], CultureInfo.InvariantCulture) : 0);
     }
 
-    private static string Ticks(DateTimeOffset due) => due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+    private static string Ticks(DateTimeOffset due) => StateKeys.Ticks(due);
 }
