@@ -15,9 +15,21 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${SCHEDULER_CHROMIUM:-}" ] && 
   chromium_install=$!
 fi
 
-npm ci --no-audit --no-fund --loglevel=error
+# Azurite (npm ci) installs, and the real Functions host (../shared/functions-host, for the FunctionsHost tier) builds
+# at low priority, while NuGet restores and the solution builds: the tests need both, the build neither. The kit's
+# build is idempotent and locked, so the tier's own call finds it done (or reports its failure with the log).
+npm ci --no-audit --no-fund --loglevel=error &
+npm_install=$!
+fhkit=../shared/functions-host/build.sh
+fhkit_build=""
+if [ -f "$fhkit" ]; then
+  ( UseSourceLink=false bash "$fhkit" .fhkit/host >/dev/null 2>&1 || true ) &
+  fhkit_build=$!
+fi
 dotnet restore Scheduler.sln --verbosity quiet
 dotnet build Scheduler.sln --no-restore --configuration Release --verbosity quiet -nologo
+wait "$npm_install" || { echo "error: npm ci failed (Azurite is needed by the storage tests)"; exit 1; }
+[ -z "$fhkit_build" ] || wait "$fhkit_build" # done before the timing-sensitive tests start
 if [ -n "$chromium_install" ] && ! wait "$chromium_install"; then
   echo "warning: installing chromium failed; the browser tests will say so:"; tail -5 "$chromium_log"
 fi

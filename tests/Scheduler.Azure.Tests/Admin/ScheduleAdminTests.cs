@@ -72,6 +72,7 @@ public sealed class ScheduleAdminTests(AzuriteFixture azurite)
             Job = "record", Cron = "0 9 * * MON", TimeZone = "Europe/London", Args = new { title = "weekly", recipients = new[] { "ops@example.com" } },
             MaxAttempts = 3, Description = "the Monday report",
         });
+        var stored = (await harness.Services.GetRequiredService<DefinitionStore>().GetAsync(Key))!;
         await harness.Dispatcher.TickAsync();
 
         // Act
@@ -86,7 +87,6 @@ public sealed class ScheduleAdminTests(AzuriteFixture azurite)
         await harness.Dispatcher.TickAsync();
 
         // Assert
-        var stored = (await harness.Services.GetRequiredService<DefinitionStore>().GetAsync(Key))!;
         Assert.Equal("{\"title\":\"weekly\",\"recipients\":[\"ops@example.com\"]}", stored.GetString(ScheduleColumns.Args));
         Assert.Equal(ScheduleStatus.Paused, paused.Status);
         Assert.Contains("\"PauseNote\":\"quarter close\"", paused.Definition);
