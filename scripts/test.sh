@@ -26,8 +26,7 @@ if [ -f "$fhkit" ]; then
   ( UseSourceLink=false bash "$fhkit" .fhkit/host >/dev/null 2>&1 || true ) &
   fhkit_build=$!
 fi
-dotnet restore Scheduler.sln --verbosity quiet
-dotnet build Scheduler.sln --no-restore --configuration Release --verbosity quiet -nologo
+dotnet build Scheduler.sln --configuration Release --verbosity quiet -nologo
 wait "$npm_install" || { echo "error: npm ci failed (Azurite is needed by the storage tests)"; exit 1; }
 [ -z "$fhkit_build" ] || wait "$fhkit_build" # done before the timing-sensitive tests start
 if [ -n "$chromium_install" ] && ! wait "$chromium_install"; then
@@ -35,12 +34,35 @@ if [ -n "$chromium_install" ] && ! wait "$chromium_install"; then
 fi
 rm -f "$chromium_log"
 
-# One test project at a time (-m:1): each starts its own Azurite, and timing-sensitive tests (leases, precise
-# firing, SIGINT) should not compete for this machine's two cores with another project's dispatchers.
+# Projects whose tests keep no real clock (pure logic on a fake clock, Bicep, the template's pack-and-build) run side
+# by side first. Every other project runs alone: each starts its own Azurite, and timing-sensitive tests (leases,
+# precise firing, SIGINT) should not compete for this machine's two cores with another project's dispatchers.
+side_by_side=(tests/Scheduler.Core.Tests tests/Scheduler.Infra.Tests tests/Scheduler.Template.Tests)
+alone=()
+for project in tests/*/*.Tests.csproj; do
+  directory=$(dirname "$project")
+  [[ " ${side_by_side[*]} " == *" $directory "* ]] || alone+=("$directory")
+done
+
 log=$(mktemp)
+status=0
 set +e
-dotnet test Scheduler.sln --no-build --configuration Release -m:1 "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+pids=()
+for directory in "${side_by_side[@]}"; do
+  dotnet test "$directory" --no-build --configuration Release "$@" >"$log.$(basename "$directory")" 2>&1 &
+  pids+=("$!")
+done
+for pid in "${pids[@]}"; do
+  wait "$pid" || status=1
+done
+for directory in "${side_by_side[@]}"; do
+  tee -a "$log" <"$log.$(basename "$directory")"
+  rm -f "$log.$(basename "$directory")"
+done
+for directory in "${alone[@]}"; do
+  dotnet test "$directory" --no-build --configuration Release "$@" 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+done
 set -e
 
 sum() { grep -Eo "$1: +[0-9]+" "$log" | awk '{ s += $2 } END { print s + 0 }'; }

@@ -81,6 +81,7 @@ internal sealed class DashboardHost : IAsyncDisposable
         host.ErrorDataReceived += Read;
         host.BeginOutputReadLine();
         host.BeginErrorReadLine();
+        var launching = LaunchBrowserAsync(); // while the host starts
         try
         {
             await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
@@ -88,9 +89,18 @@ internal sealed class DashboardHost : IAsyncDisposable
         catch (TimeoutException)
         {
             host.Kill(entireProcessTree: true);
+            var (unused, browser) = await launching;
+            await browser.CloseAsync();
+            unused.Dispose();
             throw new InvalidOperationException("the standalone host did not serve the dashboard within 60 s:\n" + string.Join("\n", output));
         }
 
+        var (playwright, launched) = await launching;
+        return new DashboardHost(app, host, output, $"http://127.0.0.1:{port}/dashboard", playwright, launched);
+    }
+
+    private static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchBrowserAsync()
+    {
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -99,7 +109,7 @@ internal sealed class DashboardHost : IAsyncDisposable
             // This machine's network is closed: without these Chromium keeps trying to reach Google's services.
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
-        return new DashboardHost(app, host, output, $"http://127.0.0.1:{port}/dashboard", playwright, browser);
+        return (playwright, browser);
     }
 
     /// <summary>A browser session; <paramref name="roles"/> given: as a signed-in user with those app roles (App Service's principal header).</summary>
