@@ -33,6 +33,7 @@ if [ -n "$chromium_install" ] && ! wait "$chromium_install"; then
   echo "warning: installing chromium failed; the browser tests will say so:"; tail -5 "$chromium_log"
 fi
 rm -f "$chromium_log"
+echo "test.sh: built and ready after ${SECONDS} s"
 
 # Projects whose tests keep no real clock (pure logic on a fake clock, Bicep, the template's pack-and-build) run side
 # by side first. Every other project runs alone: each starts its own Azurite, and timing-sensitive tests (leases,
@@ -66,6 +67,6 @@ done
 set -e
 
 sum() { grep -Eo "$1: +[0-9]+" "$log" | awk '{ s += $2 } END { print s + 0 }'; }
-echo "tests: $(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped"
+echo "tests: $(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped, in ${SECONDS} s"
 rm -f "$log"
 exit "$status"

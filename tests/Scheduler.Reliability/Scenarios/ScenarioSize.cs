@@ -22,7 +22,7 @@ internal sealed record ScenarioSize(
     TimeSpan EditRun,
     TimeSpan HostileRun)
 {
-    public static ScenarioSize Quick { get; } = new("quick", 100, 10, 1, TimeSpan.FromSeconds(15), 4, TimeSpan.FromSeconds(20), 1000, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(35), 7, (1000, 6000), TimeSpan.FromSeconds(25), 40, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(25));
+    public static ScenarioSize Quick { get; } = new("quick", 100, 10, 1, TimeSpan.FromSeconds(15), 4, TimeSpan.FromSeconds(15), 1000, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(35), 7, (1000, 6000), TimeSpan.FromSeconds(20), 40, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(20));
 
     public static ScenarioSize Soak { get; } = new("soak", 120, 30, 3, TimeSpan.FromSeconds(20), 4, TimeSpan.FromMinutes(3), 1000, TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(2), 11, (2000, 8000), TimeSpan.FromMinutes(2), 100, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2));
 }
