@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Scheduler.Development;
 using Scheduler.Functions.Standalone;
 
@@ -12,11 +11,7 @@ internal sealed class LocalAzurite(AzuriteProcess process) : IAsyncDisposable
 {
     public static async Task<LocalAzurite?> StartIfNeededAsync(string[] args)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(LocalSettings.ReadValues(Path.Combine(AppContext.BaseDirectory, LocalSettings.FileName)))
-            .AddEnvironmentVariables()
-            .AddCommandLine(args)
-            .Build();
+        var configuration = LocalSettings.Layered(LocalSettings.ReadValues(Path.Combine(AppContext.BaseDirectory, LocalSettings.FileName)), args);
         if (!string.Equals(configuration["SchedulerStorage"]?.Trim(), "UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
         {
             return null;

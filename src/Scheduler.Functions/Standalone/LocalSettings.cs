@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 
 namespace Scheduler.Functions.Standalone;
 
@@ -6,6 +7,10 @@ namespace Scheduler.Functions.Standalone;
 internal static class LocalSettings
 {
     public const string FileName = "local.settings.json";
+
+    /// <summary>The settings a local run sees: these values, under environment variables, under command-line arguments.</summary>
+    public static IConfiguration Layered(IDictionary<string, string?> values, string[] args) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values).AddEnvironmentVariables().AddCommandLine(args).Build();
 
     public static Dictionary<string, string?> ReadValues(string path)
     {

@@ -97,7 +97,7 @@ internal static class StandaloneHost
     /// <summary>Scheduler:Dashboard:Url from local.settings.json, the environment and the arguments: null for none; loopback addresses only.</summary>
     private static string? DashboardUrl(IDictionary<string, string?> settings, string[] args)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).AddEnvironmentVariables().AddCommandLine(args).Build();
+        var configuration = LocalSettings.Layered(settings, args);
         var url = configuration[DashboardOptions.Section + ":Url"]?.Trim();
         if (string.IsNullOrEmpty(url))
         {
