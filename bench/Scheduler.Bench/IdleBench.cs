@@ -18,12 +18,16 @@ public static class IdleBench
         await instance.InitializeAsync();
         await Seeding.WriteAsync(instance.Tables.Schedules, schedules, _ => new() { [ScheduleColumns.Job] = "noop", [ScheduleColumns.Cron] = "0 0 1 1 *" });
         var wake = DateTimeOffset.UtcNow.AddYears(1);
-        await Parallel.ForEachAsync(Enumerable.Range(0, (schedules + 99) / 100), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (batch, ct) =>
+        var entries = new List<TableEntity>();
+        foreach (var i in Enumerable.Range(0, schedules))
         {
-            var actions = Enumerable.Range(batch * 100, Math.Min(100, schedules - (batch * 100)))
-                .Select(i => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(DueIndex.Partition, DueIndex.RowKey(wake, new ScheduleKey($"g{i / 100:D4}", $"s{i:D6}")))));
-            await instance.Tables.DueIndex.SubmitTransactionAsync(actions, ct);
-        });
+            var key = new ScheduleKey($"g{i / 100:D4}", $"s{i:D6}");
+            entries.Add(new TableEntity(await instance.Index.PartitionAsync(key, default), DueIndex.RowKey(wake, key)));
+        }
+
+        var batches = entries.GroupBy(e => e.PartitionKey).SelectMany(shard => shard.Chunk(100));
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (batch, ct) =>
+            await instance.Tables.DueIndex.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e)), ct));
 
         var before = instance.Requests.Total;
         if ((await instance.Dispatcher.TickAsync(reconcile: false)).DueEntries > 0)

@@ -25,6 +25,7 @@ internal sealed class Instance : IAsyncDisposable
     public TickDriver Driver => _services.GetRequiredService<TickDriver>();
     public Reconciler Reconciler => _services.GetRequiredService<Reconciler>();
     public SchedulerTables Tables => _services.GetRequiredService<SchedulerTables>();
+    public DueIndex Index => _services.GetRequiredService<DueIndex>();
     public StorageRequestCounter Requests => _services.GetRequiredService<StorageRequestCounter>();
     public ScheduleAdmin Admin => _services.GetRequiredService<ScheduleAdmin>();
 

@@ -93,8 +93,9 @@ public sealed class HostileInputCorpusTests(AzuriteFixture azurite, ITestOutputH
         }
 
         await tables.State.UpsertEntityAsync(new TableEntity("no-bar", StateKeys.State) { ["Status"] = "Active" });
-        await tables.DueIndex.UpsertEntityAsync(new TableEntity(DueIndex.Partition, "0000000000000000001"));
-        await tables.DueIndex.UpsertEntityAsync(new TableEntity(DueIndex.Partition, "zzzz|default|x"));
+        await tables.DueIndex.UpsertEntityAsync(new TableEntity(DueIndex.LegacyPartition, "0000000000000000001"));
+        await tables.DueIndex.UpsertEntityAsync(new TableEntity(DueIndex.ShardPartition(0), "zzzz|default|x"));
+        await tables.DueIndex.UpsertEntityAsync(new TableEntity(ShardStore.Partition, "lease-99") { ["Owner"] = 5 });
         await tables.DueIndex.UpsertEntityAsync(new TableEntity("other", "x"));
         await tables.Jobs.UpsertEntityAsync(new TableEntity(JobCatalogStore.SettingsPartition, "validation") { ["AllowedContainers"] = 5, ["MaxTimeoutSeconds"] = "x" });
         await tables.Jobs.UpsertEntityAsync(new TableEntity(JobCatalogStore.Partition, "[odd]") { ["Description"] = 7, ["ExampleArgs"] = true });

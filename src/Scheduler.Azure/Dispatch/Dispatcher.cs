@@ -13,6 +13,7 @@ namespace Scheduler.Dispatch;
 internal sealed class Dispatcher(
     Reconciler reconciler,
     DueIndex index,
+    ShardLeases leases,
     ScheduleDispatch schedules,
     RowQuarantine quarantine,
     SchedulerOptions options,
@@ -75,8 +76,16 @@ internal sealed class Dispatcher(
             counters.Error(error);
         }
 
-        var bad = new List<RowFault>();
-        var due = await index.QueryDueAsync(started, options.MaxDuePerTick, bad, cancellationToken);
+        var held = await leases.CurrentAsync(cancellationToken);
+        var bad = new List<RowFault>(held.Faults);
+        if (reconcile && pass.Scanned && held.Shards.Contains(0))
+        {
+            // Entries an instance of the layout before sharding wrote while this one runs (a rolling upgrade), on the
+            // edit scan's cadence, by shard 0's holder: one query when there are none.
+            await index.MigrateLegacyAsync(options.MaxDuePerTick, bad, cancellationToken);
+        }
+
+        var due = await index.QueryDueAsync(started, options.MaxDuePerTick, held.Shards, bad, cancellationToken);
         foreach (var fault in bad)
         {
             await QuarantineAsync(fault, counters, cancellationToken);
@@ -114,6 +123,11 @@ internal sealed class Dispatcher(
         try
         {
             await quarantine.ReportAsync(fault, new Azure.Data.Tables.TableEntity(fault.PartitionKey, fault.RowKey), cancellationToken);
+            if (DueIndex.TryParse(fault.RowKey, out var misplaced, out _) && fault.PartitionKey != ShardStore.Partition)
+            {
+                await index.UpsertAsync(misplaced.WakeAt, misplaced.Key, cancellationToken); // in another shard's partition: its wake-up moves home
+            }
+
             await index.RemoveBadRowAsync(fault, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

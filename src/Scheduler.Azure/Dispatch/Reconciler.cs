@@ -9,9 +9,10 @@ using Scheduler.Triggers;
 namespace Scheduler.Dispatch;
 
 /// <summary>What one pass over the Schedules table did: entries changed, and those it could not apply with the reason.</summary>
-internal sealed record ReconcilePass(int Changed, IReadOnlyList<string> Errors)
+/// <param name="Scanned">False when no pass ran (not due on the reconcile cadence).</param>
+internal sealed record ReconcilePass(int Changed, IReadOnlyList<string> Errors, bool Scanned = true)
 {
-    public static readonly ReconcilePass None = new(0, []);
+    public static readonly ReconcilePass None = new(0, [], Scanned: false);
 }
 
 /// <summary>

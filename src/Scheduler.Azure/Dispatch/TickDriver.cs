@@ -12,7 +12,7 @@ namespace Scheduler.Dispatch;
 /// one process are as safe as several instances). The invocation ends once its window has passed and no tick is still
 /// running; while one is, it keeps ticking at due times and reconciles edits at the tick schedule's cadence.
 /// </summary>
-internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, DueIndex index, SchedulerOptions options, TimeProvider clock, ILogger<TickDriver> logger)
+internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, DueIndex index, ShardLeases leases, SchedulerOptions options, TimeProvider clock, ILogger<TickDriver> logger)
 {
     /// <summary>Ticks one process runs at once; beyond it, the next tick waits for one to finish.</summary>
     public const int MaxTicksInFlight = 32;
@@ -84,7 +84,7 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
 
                 // Queue mode: a schedule whose run waits in the queue wakes again when RunOccurrence (anywhere) starts or
                 // finishes it; stay and poll for that wake instead of leaving it to the next timer.
-                var wake = await index.PeekEarliestAsync(until, cancellationToken);
+                var wake = await index.PeekEarliestAsync(until, (await leases.CurrentAsync(cancellationToken)).Shards, cancellationToken);
                 var awaitingQueuedRuns = options.Dispatch == DispatchMode.Queue && reports.Any(r => r.Claimed > 0);
                 if (wake is null && running.Count == 0 && !awaitingQueuedRuns)
                 {
@@ -129,6 +129,11 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
             {
                 await ReapAsync(running, reports, failures, block: true, onTick, CancellationToken.None, cancellationToken);
             }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                await ReleaseShardsAsync();
+            }
         }
 
         if (failures.Count > 0)
@@ -165,6 +170,20 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
             {
                 failures.Add(ex);
             }
+        }
+    }
+
+    /// <summary>A stopping process hands its shards over at once rather than after their leases expire.</summary>
+    private async Task ReleaseShardsAsync()
+    {
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            await leases.ReleaseAsync(limit.Token);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Releasing this process's shards failed ({Error}); other instances take them when the leases expire", ex.Message);
         }
     }
 

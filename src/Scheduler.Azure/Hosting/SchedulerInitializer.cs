@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Storage;
+using Scheduler.Dispatch;
 using Scheduler.Jobs;
 
 namespace Scheduler.Hosting;
@@ -10,11 +11,14 @@ internal sealed class SchedulerInitializer(
     JobCatalogStore catalogStore,
     IEnumerable<JobRegistration> registrations,
     JobCatalog catalog,
+    DueIndex index,
+    RowQuarantine quarantine,
     IServiceProvider services)
 {
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         await tables.CreateIfMissingAsync(cancellationToken);
+        await MigrateDueIndexAsync(cancellationToken);
 
         // In either mode: the Functions host polls both queues for RunOccurrence and RecordPoisonOccurrence, and a
         // missing queue costs a warning per poll. Empty queues cost nothing but those polls.
@@ -23,5 +27,25 @@ internal sealed class SchedulerInitializer(
         await queue.Poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
 
         await catalogStore.PublishAsync(registrations, catalog.Validation, cancellationToken);
+    }
+
+    /// <summary>
+    /// Tables written before sharding keep their due entries in one partition: they move to their shards now (the
+    /// layout row is written first, so every process places entries the same way from here on). An unreadable row is
+    /// quarantined and removed, as a tick would.
+    /// </summary>
+    private async Task MigrateDueIndexAsync(CancellationToken cancellationToken)
+    {
+        var bad = new List<RowFault>();
+        while (await index.MigrateLegacyAsync(1000, bad, cancellationToken) > 0 || bad.Count > 0)
+        {
+            foreach (var fault in bad)
+            {
+                await quarantine.ReportAsync(fault, new Azure.Data.Tables.TableEntity(fault.PartitionKey, fault.RowKey), cancellationToken);
+                await index.RemoveBadRowAsync(fault, cancellationToken);
+            }
+
+            bad.Clear();
+        }
     }
 }

@@ -38,6 +38,15 @@ public sealed class SchedulerOptions
     /// <summary>Due index entries one tick takes; the rest wait for the next tick.</summary>
     public int MaxDuePerTick { get; set; } = 5000;
 
+    /// <summary>
+    /// Shards of the due index for new tables (1 to 64): instances split them by lease, each shard one partition. Read
+    /// from the tables' layout row once it exists (a deployment keeps the count it was created with). Default 8.
+    /// </summary>
+    public int Shards { get; set; } = Sharding.ShardMap.DefaultCount;
+
+    /// <summary>How long a process's hold on a shard lasts unless renewed; a crashed process's shards are taken over after it.</summary>
+    public TimeSpan ShardLeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Ledger rows kept per schedule; older ones are pruned.</summary>
     public int LedgerRetention { get; set; } = 200;
 

@@ -45,6 +45,16 @@ internal sealed partial class SchedulerOptionsValidator : IValidateOptions<Sched
             yield return $"{S}:EditPollMaxSchedules is {o.EditPollMaxSchedules}; use 0 (never poll edits between ticks) or more";
         }
 
+        if (o.Shards is < 1 or > Sharding.ShardMap.MaxCount)
+        {
+            yield return $"{S}:Shards is {o.Shards}; use 1 to {Sharding.ShardMap.MaxCount} (the default, {Sharding.ShardMap.DefaultCount}, suits up to that many instances)";
+        }
+
+        if (o.ShardLeaseDuration < TimeSpan.FromSeconds(2))
+        {
+            yield return $"{S}:ShardLeaseDuration is {o.ShardLeaseDuration}; use 00:00:02 or more (a crashed instance's shards are taken over after it)";
+        }
+
         if (o.PollInterval <= TimeSpan.Zero)
         {
             yield return $"{S}:PollInterval is {o.PollInterval}; use a positive duration such as 00:00:01";

@@ -49,7 +49,9 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton(sp => new SchedulerTables(sp.GetRequiredService<Azure.Data.Tables.TableServiceClient>(), options.Tables));
         services.AddSingleton<DefinitionStore>();
         services.AddSingleton<StateStore>();
+        services.AddSingleton<ShardStore>();
         services.AddSingleton<DueIndex>();
+        services.AddSingleton<ShardLeases>();
         services.AddSingleton<JobCatalogStore>();
         services.AddSingleton<JobCatalog>();
         services.AddSingleton(sp => sp.GetRequiredService<JobCatalog>().Validation);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using Scheduler.Schedules;
+using Scheduler.Sharding;
 
 namespace Scheduler.Storage;
 
@@ -9,32 +10,59 @@ namespace Scheduler.Storage;
 internal sealed record DueEntry(DateTimeOffset WakeAt, ScheduleKey Key, string RowKey);
 
 /// <summary>
-/// One partition whose row keys are "wake ticks|schedule key", so "what is due now" is a single range read that returns
+/// The due index, in shards: a schedule's entries live in its shard's partition ("due-NN", <see cref="ShardMap"/>),
+/// whose row keys are "wake ticks|schedule key", so "what is due now" is one range read per shard held that returns
 /// only due rows however many schedules exist. The index is a hint, the state row is the truth: a stale entry costs one
 /// read and is moved; an entry must exist at or before every schedule's wake time, so entries are written before the
-/// state that needs them and removed after.
+/// state that needs them and removed after. Tables written before sharding kept every entry in one partition, "due":
+/// <see cref="MigrateLegacyAsync"/> moves them.
 /// </summary>
-internal sealed class DueIndex(SchedulerTables tables)
+internal sealed class DueIndex(SchedulerTables tables, ShardStore shards)
 {
-    public const string Partition = "due";
+    /// <summary>The one partition of the layout before sharding (layout version 1).</summary>
+    public const string LegacyPartition = "due";
 
     private TableClient Table => tables.DueIndex;
 
-    /// <summary>The entries due by <paramref name="now"/>, earliest first; a row whose key does not parse goes to <paramref name="bad"/>.</summary>
-    public async Task<IReadOnlyList<DueEntry>> QueryDueAsync(DateTimeOffset now, int max, ICollection<RowFault> bad, CancellationToken cancellationToken)
+    public static string ShardPartition(int shard) => $"due-{shard:D2}";
+
+    /// <summary>The partition <paramref name="key"/>'s entries live in.</summary>
+    public async ValueTask<string> PartitionAsync(ScheduleKey key, CancellationToken cancellationToken) =>
+        ShardPartition(ShardMap.ShardOf(key, await shards.ShardCountAsync(cancellationToken)));
+
+    /// <summary>The entries of <paramref name="held"/> shards due by <paramref name="now"/>, earliest first; a row that does not parse, or sits in another shard than its schedule's, goes to <paramref name="bad"/>.</summary>
+    public async Task<IReadOnlyList<DueEntry>> QueryDueAsync(DateTimeOffset now, int max, IReadOnlyList<int> held, ICollection<RowFault> bad, CancellationToken cancellationToken)
     {
+        var count = await shards.ShardCountAsync(cancellationToken);
+        var reads = await Task.WhenAll(held.Select(shard => QueryShardAsync(shard, count, now, max, cancellationToken)));
+        foreach (var fault in reads.SelectMany(r => r.Bad))
+        {
+            bad.Add(fault);
+        }
+
+        return [.. reads.SelectMany(r => r.Due).OrderBy(e => e.WakeAt).Take(max)];
+    }
+
+    private async Task<(List<DueEntry> Due, List<RowFault> Bad)> QueryShardAsync(int shard, int count, DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        var partition = ShardPartition(shard);
         var bound = StateKeys.Ticks(now.AddTicks(1));
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {bound}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {bound}");
         var due = new List<DueEntry>();
+        var bad = new List<RowFault>();
         await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), select: ["RowKey"], cancellationToken: cancellationToken))
         {
-            if (TryParse(e.RowKey, out var entry, out var reason))
+            if (!TryParse(e.RowKey, out var entry, out var reason))
             {
-                due.Add(entry);
+                bad.Add(Fault(partition, e.RowKey, reason));
+            }
+            else if (ShardMap.ShardOf(entry.Key, count) != shard)
+            {
+                bad.Add(Fault(partition, e.RowKey, Misplaced(entry.Key, count)));
             }
             else
             {
-                bad.Add(Fault(e.RowKey, reason));
+                due.Add(entry);
             }
 
             if (due.Count + bad.Count >= max)
@@ -43,13 +71,19 @@ internal sealed class DueIndex(SchedulerTables tables)
             }
         }
 
-        return due;
+        return (due, bad);
     }
 
-    /// <summary>The earliest wake time before <paramref name="before"/>, or null: what a precise tick waits for. Rows that do not parse are passed over (the tick quarantines them).</summary>
-    public async Task<DateTimeOffset?> PeekEarliestAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    /// <summary>The earliest wake time before <paramref name="before"/> in <paramref name="held"/> shards, or null: what a precise tick waits for. Rows that do not parse are passed over (the tick quarantines them).</summary>
+    public async Task<DateTimeOffset?> PeekEarliestAsync(DateTimeOffset before, IReadOnlyList<int> held, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {StateKeys.Ticks(before)}");
+        var earliest = await Task.WhenAll(held.Select(shard => PeekShardAsync(ShardPartition(shard), before, cancellationToken)));
+        return earliest.Min();
+    }
+
+    private async Task<DateTimeOffset?> PeekShardAsync(string partition, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {StateKeys.Ticks(before)}");
         var passedOver = 0;
         await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 8, select: ["RowKey"], cancellationToken: cancellationToken))
         {
@@ -67,19 +101,30 @@ internal sealed class DueIndex(SchedulerTables tables)
         return null;
     }
 
-    /// <summary>Every row of the index whose key does not parse (for doctor: also those not yet due).</summary>
+    /// <summary>Every row of the table that is not the scheduler's (for doctor: also those not yet due). Entries still in the legacy partition wait for migration and are not faults.</summary>
     public async Task<IReadOnlyList<RowFault>> FindBadRowsAsync(CancellationToken cancellationToken)
     {
-        var bad = new List<RowFault>();
+        var count = await shards.ShardCountAsync(cancellationToken);
+        var partitions = Enumerable.Range(0, count).ToDictionary(ShardPartition, s => s, StringComparer.Ordinal);
+        var bad = new List<RowFault>((await shards.ReadAsync(cancellationToken)).Faults);
         await foreach (var e in Table.QueryAsync<TableEntity>(select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
-            if (e.PartitionKey != Partition)
+            if (e.PartitionKey == ShardStore.Partition)
             {
-                bad.Add(new RowFault(Table.Name, e.PartitionKey, e.RowKey, $"the due index has one partition, \"{Partition}\"; this row is not the scheduler's"));
+                continue; // read above
             }
-            else if (!TryParse(e.RowKey, out _, out var reason))
+
+            if (e.PartitionKey != LegacyPartition && !partitions.ContainsKey(e.PartitionKey))
             {
-                bad.Add(Fault(e.RowKey, reason));
+                bad.Add(new RowFault(Table.Name, e.PartitionKey, e.RowKey, $"the due index's partitions are \"{ShardPartition(0)}\" to \"{ShardPartition(count - 1)}\" and \"{ShardStore.Partition}\"; this row is not the scheduler's"));
+            }
+            else if (!TryParse(e.RowKey, out var entry, out var reason))
+            {
+                bad.Add(Fault(e.PartitionKey, e.RowKey, reason));
+            }
+            else if (e.PartitionKey != LegacyPartition && ShardMap.ShardOf(entry.Key, count) != partitions[e.PartitionKey])
+            {
+                bad.Add(Fault(e.PartitionKey, e.RowKey, Misplaced(entry.Key, count)));
             }
         }
 
@@ -90,11 +135,11 @@ internal sealed class DueIndex(SchedulerTables tables)
     public async Task RemoveBadRowAsync(RowFault fault, CancellationToken cancellationToken) =>
         await Table.DeleteEntityAsync(fault.PartitionKey, fault.RowKey, ETag.All, cancellationToken);
 
-    public Task UpsertAsync(DateTimeOffset wakeAt, ScheduleKey key, CancellationToken cancellationToken) =>
-        Table.UpsertEntityAsync(new TableEntity(Partition, RowKey(wakeAt, key)), TableUpdateMode.Replace, cancellationToken);
+    public async Task UpsertAsync(DateTimeOffset wakeAt, ScheduleKey key, CancellationToken cancellationToken) =>
+        await Table.UpsertEntityAsync(new TableEntity(await PartitionAsync(key, cancellationToken), RowKey(wakeAt, key)), TableUpdateMode.Replace, cancellationToken);
 
     public async Task DeleteAsync(DateTimeOffset wakeAt, ScheduleKey key, CancellationToken cancellationToken) =>
-        await Table.DeleteEntityAsync(Partition, RowKey(wakeAt, key), ETag.All, cancellationToken);
+        await Table.DeleteEntityAsync(await PartitionAsync(key, cancellationToken), RowKey(wakeAt, key), ETag.All, cancellationToken);
 
     /// <summary>Replaces the entry at <paramref name="from"/> with one at <paramref name="to"/> (none when null), in one transaction when both exist.</summary>
     public async Task MoveAsync(DateTimeOffset? from, DateTimeOffset? to, ScheduleKey key, CancellationToken cancellationToken)
@@ -104,15 +149,16 @@ internal sealed class DueIndex(SchedulerTables tables)
             return;
         }
 
+        var partition = await PartitionAsync(key, cancellationToken);
         var actions = new List<TableTransactionAction>();
         if (to is { } t)
         {
-            actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(Partition, RowKey(t, key))));
+            actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(partition, RowKey(t, key))));
         }
 
         if (from is { } f)
         {
-            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(Partition, RowKey(f, key)), ETag.All));
+            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, RowKey(f, key)), ETag.All));
         }
 
         try
@@ -129,9 +175,66 @@ internal sealed class DueIndex(SchedulerTables tables)
         }
     }
 
+    /// <summary>
+    /// Moves entries of the layout before sharding (one "due" partition) to their shards, up to <paramref name="max"/>
+    /// a call: each shard's new entries in batches first, then the old ones deleted, so a schedule always has an entry
+    /// (two for a moment cost one read). Rows that do not parse go to <paramref name="bad"/>. Returns how many moved.
+    /// </summary>
+    public async Task<int> MigrateLegacyAsync(int max, ICollection<RowFault> bad, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {LegacyPartition}");
+        var legacy = new List<DueEntry>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            if (TryParse(e.RowKey, out var entry, out var reason))
+            {
+                legacy.Add(entry);
+            }
+            else
+            {
+                bad.Add(Fault(LegacyPartition, e.RowKey, reason));
+            }
+
+            if (legacy.Count >= max)
+            {
+                break;
+            }
+        }
+
+        var count = await shards.ShardCountAsync(cancellationToken);
+        foreach (var shard in legacy.GroupBy(e => ShardPartition(ShardMap.ShardOf(e.Key, count))))
+        {
+            foreach (var batch in shard.Chunk(100))
+            {
+                await Table.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(shard.Key, e.RowKey))), cancellationToken);
+            }
+        }
+
+        foreach (var batch in legacy.Chunk(100))
+        {
+            try
+            {
+                await Table.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(LegacyPartition, e.RowKey), ETag.All)), cancellationToken);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 404)
+            {
+                // another instance migrated some of them at the same time: delete one by one
+                foreach (var e in batch)
+                {
+                    await Table.DeleteEntityAsync(LegacyPartition, e.RowKey, ETag.All, cancellationToken);
+                }
+            }
+        }
+
+        return legacy.Count;
+    }
+
     public static string RowKey(DateTimeOffset wakeAt, ScheduleKey key) => $"{StateKeys.Ticks(wakeAt)}|{key.Value}";
 
-    private RowFault Fault(string rowKey, string reason) => new(Table.Name, Partition, rowKey, reason);
+    private RowFault Fault(string partition, string rowKey, string reason) => new(Table.Name, partition, rowKey, reason);
+
+    private static string Misplaced(ScheduleKey key, int count) =>
+        $"the entry names {key}, whose entries live in \"{ShardPartition(ShardMap.ShardOf(key, count))}\"; here no instance looks for it (the tick writes it there and removes this one)";
 
     /// <summary>"ticks|group|id" with 19 digits of UTC ticks, as <see cref="RowKey"/> writes it; anything else is someone else's row.</summary>
     internal static bool TryParse(string rowKey, out DueEntry entry, out string reason)

@@ -39,8 +39,8 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         await EveryMinuteAsync(harness, "a");
         await EveryMinuteAsync(harness, "b");
         await harness.Reconciler.ReconcileAsync(default);
-        await harness.Tables.DueIndex.UpsertEntityAsync(new TableEntity(DueIndex.Partition, "0000000000000000001") { ["Due"] = Start });
-        await harness.Tables.DueIndex.UpsertEntityAsync(new TableEntity(DueIndex.Partition, "0000000000000000002|no-bar-here"));
+        await harness.Tables.DueIndex.UpsertEntityAsync(new TableEntity(DueIndex.LegacyPartition, "0000000000000000001") { ["Due"] = Start });
+        await harness.Tables.DueIndex.UpsertEntityAsync(new TableEntity(DueIndex.ShardPartition(0), "0000000000000000002|no-bar-here"));
         clock.Advance(TimeSpan.FromSeconds(31));
 
         // Act

@@ -1,5 +1,7 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Scheduler.Sharding;
 using Scheduler.Storage.Tests.Fixtures;
 
 namespace Scheduler.Storage.Tests.Dispatch;
@@ -8,13 +10,17 @@ namespace Scheduler.Storage.Tests.Dispatch;
 [Trait("Category", "Azurite")]
 public sealed class StorageCostTests(AzuriteFixture azurite)
 {
+    /// <summary>On the fake clock, ahead of the real one (Azurite stamps rows with real time), so each tick sees exactly what the test arranged.</summary>
+    private static FakeTimeProvider NewClock() => new(new DateTimeOffset(2031, 3, 3, 10, 0, 0, TimeSpan.Zero));
+
     [Fact]
-    public async Task IdleTick_CostsOneRequest_HoweverManySchedulesExist()
+    public async Task IdleTick_CostsOneQueryPerShard_PlusTheLeaseReadAFifthOfTheLeaseApart_HoweverManySchedulesExist()
     {
-        // Arrange: 500 schedules, none due; edits are re-read on their own cadence
+        // Arrange: 500 schedules, none due; edits are re-read on their own cadence; one instance holds every shard
         var recorder = new RunRecorder();
+        var clock = NewClock();
         await using var harness = await SchedulerHarness.StartAsync(azurite, SchedulerHarness.NewPrefix(), jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => o.ReconcileInterval = TimeSpan.FromHours(1), services: s => s.AddSingleton(recorder));
+            configure: o => o.ReconcileInterval = TimeSpan.FromHours(1), services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock));
         foreach (var chunk in Enumerable.Range(0, 500).Chunk(100))
         {
             await harness.SchedulesTable.SubmitTransactionAsync(chunk.Select(i => new TableTransactionAction(TableTransactionActionType.Add,
@@ -23,38 +29,45 @@ public sealed class StorageCostTests(AzuriteFixture azurite)
 
         var reconcile = await harness.Dispatcher.TickAsync();
 
-        // Act
+        // Act: a tick right after; one after the lease read went stale (a fifth of 15 s); one past half the lease (renewal)
         var idle = await harness.Dispatcher.TickAsync();
+        clock.Advance(TimeSpan.FromSeconds(4));
+        var reread = await harness.Dispatcher.TickAsync();
+        clock.Advance(TimeSpan.FromSeconds(4));
+        var renewal = await harness.Dispatcher.TickAsync();
 
-        // Assert
+        // Assert: S range reads, + the lease query, + one transaction renewing every lease this instance holds
         Assert.Equal(500, reconcile.Edits);
-        Assert.Equal(0, idle.DueEntries);
-        Assert.Equal(1, idle.StorageRequests);
+        Assert.Equal(0, idle.DueEntries + reread.DueEntries + renewal.DueEntries);
+        Assert.Equal(ShardMap.DefaultCount, idle.StorageRequests);
+        Assert.Equal(ShardMap.DefaultCount + 1, reread.StorageRequests);
+        Assert.Equal(ShardMap.DefaultCount + 2, renewal.StorageRequests);
     }
 
     [Fact]
-    public async Task DueOccurrence_CostsAtMostFourRequestsBesideTheIndexQuery()
+    public async Task DueOccurrence_CostsAtMostFourRequestsBesideTheIndexQueries()
     {
         // Arrange
         var recorder = new RunRecorder();
+        var clock = NewClock();
         await using var harness = await SchedulerHarness.StartAsync(azurite, SchedulerHarness.NewPrefix(), jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => o.ReconcileInterval = TimeSpan.FromHours(1), services: s => s.AddSingleton(recorder));
+            configure: o => o.ReconcileInterval = TimeSpan.FromHours(1), services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock));
         for (var i = 0; i < 10; i++)
         {
             await harness.SchedulesTable.PutRawAsync($"every-second-{i}", ("Job", "record"), ("Cron", "* * * * * *"));
         }
 
         await harness.Dispatcher.TickAsync();
-        await Task.Delay(1100);
+        clock.Advance(TimeSpan.FromSeconds(1));
         await harness.Dispatcher.TickAsync(); // the first occurrences, to settle index entries
 
-        // Act
-        await Task.Delay(1000);
+        // Act: one second later, one occurrence of each schedule is due
+        clock.Advance(TimeSpan.FromSeconds(1));
         var tick = await harness.Dispatcher.TickAsync();
 
         // Assert: read state, claim (state + ledger row), complete (state + ledger row), move the index entry
-        Assert.InRange(tick.Succeeded, 10, 20);
-        Assert.InRange(tick.StorageRequests, 1 + (3 * tick.Succeeded), 1 + (4 * tick.Succeeded));
+        Assert.Equal(10, tick.Succeeded);
+        Assert.InRange(tick.StorageRequests, ShardMap.DefaultCount + (3 * tick.Succeeded), ShardMap.DefaultCount + (4 * tick.Succeeded));
     }
 
     [Fact]
@@ -62,10 +75,10 @@ public sealed class StorageCostTests(AzuriteFixture azurite)
     {
         // Arrange: ten one-offs due now, one lane of storage work, every run held at a gate
         await using var harness = await SchedulerHarness.StartAsync(azurite, SchedulerHarness.NewPrefix(), jobs => jobs.AddJob<GatedJob>("gated"),
-            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.EditPollMaxSchedules = 0; o.Parallelism = 1; });
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.EditPollMaxSchedules = 0; o.Parallelism = 1; }, services: s => s.AddSingleton<TimeProvider>(NewClock()));
         for (var i = 0; i < 10; i++)
         {
-            await harness.SchedulesTable.PutRawAsync($"gated-{i}", ("Job", "gated"), ("RunAt", DateTime.UtcNow.AddSeconds(-1)));
+            await harness.SchedulesTable.PutRawAsync($"gated-{i}", ("Job", "gated"), ("RunAt", new DateTime(2031, 3, 3, 9, 59, 59, DateTimeKind.Utc)));
         }
 
         await harness.Reconciler.ReconcileAsync(default);
@@ -83,9 +96,9 @@ public sealed class StorageCostTests(AzuriteFixture azurite)
         var firstReport = await first;
         var after = await harness.Dispatcher.TickAsync(reconcile: false);
 
-        // Assert: every entry was moved before its run started, so the overlapping tick found none due: one request
+        // Assert: every entry was moved before its run started, so the overlapping tick found none due: its shards' reads only
         Assert.Equal(0, overlapping.DueEntries);
-        Assert.Equal(1, overlapping.StorageRequests);
+        Assert.Equal(ShardMap.DefaultCount, overlapping.StorageRequests);
         Assert.Equal(10, firstReport.Succeeded);
         Assert.Equal(0, after.DueEntries);
     }

@@ -65,9 +65,11 @@ internal static class HostileRowsScenario
         var bad = new List<BadRow>
         {
             // A heartbeat whose id is "due" writing into ScheduleDue wrote exactly this one.
-            new(tables.DueIndex, new TableEntity(DueIndex.Partition, "0000000000000000001") { ["Due"] = DateTimeOffset.UtcNow }),
-            new(tables.DueIndex, new TableEntity(DueIndex.Partition, $"{DateTimeOffset.UtcNow.UtcTicks:D19}|no-schedule-key")),
-            new(tables.DueIndex, new TableEntity(DueIndex.Partition, "garbage|default|x")),
+            // Before sharding, the due index had one partition, "due"; the layout now has one per shard.
+            new(tables.DueIndex, new TableEntity(DueIndex.LegacyPartition, "0000000000000000001") { ["Due"] = DateTimeOffset.UtcNow }),
+            new(tables.DueIndex, new TableEntity(DueIndex.ShardPartition(0), $"{DateTimeOffset.UtcNow.UtcTicks:D19}|no-schedule-key")),
+            new(tables.DueIndex, new TableEntity(DueIndex.ShardPartition(1), "garbage|default|x")),
+            new(tables.DueIndex, new TableEntity(ShardStore.Partition, "not-a-lease") { ["Owner"] = 7 }),
             new(tables.DueIndex, new TableEntity("not-due", "x")),
             new(tables.State, new TableEntity("not-a-schedule-key", StateKeys.State) { ["Status"] = "Active" }),
         };

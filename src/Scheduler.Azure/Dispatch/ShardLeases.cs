@@ -1,0 +1,118 @@
+using Microsoft.Extensions.Logging;
+using Scheduler.Hosting;
+using Scheduler.Sharding;
+using Scheduler.Storage;
+
+namespace Scheduler.Dispatch;
+
+/// <summary>The shards this process reads now, and rows of the lease partition that are not the scheduler's.</summary>
+internal sealed record HeldShards(IReadOnlyList<int> Shards, IReadOnlyList<RowFault> Faults);
+
+/// <summary>
+/// The shards this process holds by lease, so instances read disjoint parts of the due index instead of each other's
+/// work (<see cref="ShardBalance"/> decides; <see cref="ShardStore"/> reads and writes). Refreshed from a tick or a poll
+/// when older than a fifth of the lease: one query, and one transaction when a lease is taken or due for renewal. A
+/// shard read by two instances during a handover is harmless (claims are conditional on the state row); one read by
+/// none waits at most a lease for its holder's expiry.
+/// </summary>
+internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, TimeProvider clock, ILogger<ShardLeases> logger) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private HeldShards _held = new([], []);
+    private DateTimeOffset _readAt = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// How long a taken or renewed lease lasts. With precise firing a process refreshes every few seconds; without it
+    /// only at its ticks, so the lease outlasts two tick intervals.
+    /// </summary>
+    public TimeSpan Duration { get; } = LeaseDuration(options);
+
+    public TimeSpan RefreshEvery => Duration / 5;
+
+    /// <summary>The shards to read; reads and balances the leases when the last read is older than <see cref="RefreshEvery"/>.</summary>
+    public async Task<HeldShards> CurrentAsync(CancellationToken cancellationToken)
+    {
+        if (clock.GetUtcNow() - _readAt < RefreshEvery)
+        {
+            return _held with { Faults = [] };
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (clock.GetUtcNow() - _readAt < RefreshEvery)
+            {
+                return _held with { Faults = [] };
+            }
+
+            var now = clock.GetUtcNow();
+            var rows = await store.ReadAsync(cancellationToken);
+            var claims = ShardBalance.Decide(rows.ShardCount, rows.Leases.Select(l => l.Lease), options.InstanceId, now, Duration / 2);
+            var held = claims.Keep;
+            if (!claims.WritesNothing)
+            {
+                var etags = rows.Leases.ToDictionary(l => l.Lease.Shard, l => l.ETag);
+                var writes = claims.Renew.Concat(claims.Take).Select(s => (s, etags.GetValueOrDefault(s)));
+                if (await store.WriteAsync(writes, options.InstanceId, now + Duration, cancellationToken))
+                {
+                    held = claims.HeldAfterWrite;
+                }
+                else
+                {
+                    now = DateTimeOffset.MinValue; // another instance wrote first: read again at the next chance
+                }
+            }
+
+            if (!held.SequenceEqual(_held.Shards))
+            {
+                logger.LogInformation("{Instance} now reads shards [{Shards}] of {Count}", options.InstanceId, string.Join(",", held), rows.ShardCount);
+            }
+
+            _held = new HeldShards(held, rows.Faults);
+            _readAt = now;
+            return _held;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Gives this process's leases up (a clean stop), so other instances take its shards at once instead of after expiry.</summary>
+    public async Task ReleaseAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var rows = await store.ReadAsync(cancellationToken);
+            var mine = rows.Leases.Where(l => l.Lease.Owner == options.InstanceId).Select(l => (l.Lease.Shard, l.ETag)).ToList();
+            if (mine.Count > 0 && await store.ReleaseAsync(mine, cancellationToken))
+            {
+                logger.LogInformation("{Instance} released shards [{Shards}]", options.InstanceId, string.Join(",", mine.Select(m => m.Shard)));
+            }
+
+            _held = new HeldShards([], []);
+            _readAt = DateTimeOffset.MinValue;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static TimeSpan LeaseDuration(SchedulerOptions options)
+    {
+        if (options.PreciseFiring)
+        {
+            return options.ShardLeaseDuration;
+        }
+
+        var schedule = TickDriver.ParseTickSchedule(options.TickSchedule);
+        var first = schedule.GetNextOccurrence(DateTime.UtcNow) ?? DateTime.UtcNow;
+        var interval = (schedule.GetNextOccurrence(first) ?? first.AddMinutes(1)) - first;
+        var spanned = interval * 2 + TimeSpan.FromSeconds(10);
+        return spanned > options.ShardLeaseDuration ? spanned : options.ShardLeaseDuration;
+    }
+
+    public void Dispose() => _gate.Dispose();
+}
