@@ -2,10 +2,10 @@ using System.Globalization;
 
 namespace Scheduler.Bench;
 
-public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules, int[] LatencyLoads, TimeSpan LatencyWindow, TimeSpan DrainCap, int[] IdleSizes, string Output, string Command, string? Postgres, IReadOnlySet<string> Parts, int ImportRows = 1_000_000)
+public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules, int[] LatencyLoads, TimeSpan LatencyWindow, TimeSpan DrainCap, int[] IdleSizes, string Output, string Command, string? Postgres, IReadOnlySet<string> Parts, int ImportRows = 1_000_000, TimeSpan AzureLatency = default)
 {
     /// <summary>What --only may name; all of them by default.</summary>
-    public static readonly string[] AllParts = ["throughput", "latency", "memory", "quartz", "import"];
+    public static readonly string[] AllParts = ["throughput", "latency", "memory", "quartz", "import", "shards"];
 
     public bool Runs(string part) => Parts.Contains(part);
 
@@ -31,7 +31,8 @@ public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules,
             Get("--command") ?? "bash bench/run.sh",
             Get("--postgres"),
             (Get("--only")?.Split(',') ?? AllParts).ToHashSet(StringComparer.Ordinal),
-            Int("--import-rows", 1_000_000));
+            Int("--import-rows", 1_000_000),
+            TimeSpan.FromMilliseconds(Int("--azure-latency-ms", 8)));
     }
 }
 

@@ -13,12 +13,20 @@ internal sealed class Instance : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    public Instance(string connectionString, string prefix, string name, Action<SchedulerOptions>? configure = null)
+    /// <param name="profile">Every table request passes it (the Azure profile), after the request counter.</param>
+    public Instance(string connectionString, string prefix, string name, Action<SchedulerOptions>? configure = null, AzureProfilePolicy? profile = null)
     {
         var options = new SchedulerOptions { InstanceId = name, LedgerRetention = 1_000_000 };
         options.Tables.Prefix = prefix;
         configure?.Invoke(options);
-        _services = SchedulerServices.Build(connectionString, options, jobs => jobs.AddJob<NoopJob>("noop"), quiet: true);
+        _services = SchedulerServices.Build(connectionString, options, jobs => jobs.AddJob<NoopJob>("noop"), quiet: true, services: profile is null ? null : s =>
+            s.AddSingleton(sp =>
+            {
+                var clientOptions = new Azure.Data.Tables.TableClientOptions();
+                clientOptions.AddPolicy(sp.GetRequiredService<StorageRequestCounter>(), Azure.Core.HttpPipelinePosition.PerRetry);
+                clientOptions.AddPolicy(profile, Azure.Core.HttpPipelinePosition.PerRetry);
+                return new Azure.Data.Tables.TableServiceClient(connectionString, clientOptions);
+            }));
     }
 
     public Dispatcher Dispatcher => _services.GetRequiredService<Dispatcher>();

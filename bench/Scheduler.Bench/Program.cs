@@ -123,6 +123,18 @@ async Task MeasureIdleAsync(int size)
     log.WriteLine(FormattableString.Invariant($"idle at {size:N0}: {results.Idle[^1].Requests}"));
 }
 
+if (options.Runs("shards"))
+{
+    var runs = await ShardBench.RunAsync(azurite.ConnectionString, options.Sizes, options.AzureLatency, options.DrainCap, log);
+    var current = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "# Benchmarks\n";
+    await File.WriteAllTextAsync(options.Output, ShardBench.Merge(current, runs, options.Command));
+    if (options.Parts.Count == 1)
+    {
+        log.WriteLine($"wrote the shards section of {options.Output}");
+        return 0;
+    }
+}
+
 if (options.Runs("import"))
 {
     var import = await ImportBench.RunAsync(azurite.ConnectionString, options.ImportRows, log);

@@ -12,10 +12,15 @@ public sealed record ThroughputResult(int Schedules, int Dispatchers, double Ing
 public static class ThroughputBench
 {
     /// <summary>Writes N one-off entries due a second ago and lets the reconciler ingest them; returns the table prefix and the ingest time.</summary>
-    public static async Task<(string Prefix, double IngestSeconds)> SeedAsync(string connectionString, int schedules)
+    /// <param name="shards">The due index's shards (the tables' layout row is written here); the default when null.</param>
+    public static async Task<(string Prefix, double IngestSeconds)> SeedAsync(string connectionString, int schedules, int? shards = null)
     {
         var prefix = "b" + Guid.NewGuid().ToString("N")[..8];
-        await using var seeder = new Instance(connectionString, prefix, "seeder", o => o.ReconcileInterval = TimeSpan.FromDays(1));
+        await using var seeder = new Instance(connectionString, prefix, "seeder", o =>
+        {
+            o.ReconcileInterval = TimeSpan.FromDays(1);
+            o.Shards = shards ?? o.Shards;
+        });
         await seeder.InitializeAsync();
         await Seeding.WriteAsync(seeder.Tables.Schedules, schedules, _ => Seeding.OnceAt(DateTimeOffset.UtcNow.AddSeconds(-1)));
         var ingest = Stopwatch.StartNew();
@@ -24,9 +29,10 @@ public static class ThroughputBench
     }
 
     /// <param name="remaining">Occurrences still due on <paramref name="prefix"/> (less than N when an earlier drain was capped).</param>
-    public static async Task<ThroughputResult> DrainAsync(string connectionString, string prefix, int schedules, int remaining, int dispatchers, double ingestSeconds, TimeSpan cap)
+    /// <param name="profile">The Azure profile every request of the drain passes, or none (Azurite as it is).</param>
+    public static async Task<ThroughputResult> DrainAsync(string connectionString, string prefix, int schedules, int remaining, int dispatchers, double ingestSeconds, TimeSpan cap, AzureProfilePolicy? profile = null)
     {
-        var instances = Enumerable.Range(1, dispatchers).Select(i => new Instance(connectionString, prefix, $"d{i}", o => o.ReconcileInterval = TimeSpan.FromDays(1))).ToList();
+        var instances = Enumerable.Range(1, dispatchers).Select(i => new Instance(connectionString, prefix, $"d{i}", o => o.ReconcileInterval = TimeSpan.FromDays(1), profile)).ToList();
         try
         {
             var before = instances.Sum(i => i.Requests.Total);

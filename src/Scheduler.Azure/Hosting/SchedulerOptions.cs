@@ -45,7 +45,7 @@ public sealed class SchedulerOptions
     public int Shards { get; set; } = Sharding.ShardMap.DefaultCount;
 
     /// <summary>How long a process's hold on a shard lasts unless renewed; a crashed process's shards are taken over after it.</summary>
-    public TimeSpan ShardLeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan ShardLeaseDuration { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Ledger rows kept per schedule; older ones are pruned.</summary>
     public int LedgerRetention { get; set; } = 200;

@@ -96,7 +96,7 @@ public sealed class ShardedDispatchTests(AzuriteFixture azurite)
             heldWhileLive.Add((await HeldAsync(a)).Shards.Count);
         }
 
-        // Assert 1: half while b's leases last (15 s), all once they ended
+        // Assert 1: half while b's leases last (10 s), all once they ended
         Assert.Equal(Shards / 2, heldWhileLive[0]);
         Assert.Equal(Shards, heldWhileLive[^1]);
 

@@ -29,11 +29,11 @@ public sealed class StorageCostTests(AzuriteFixture azurite)
 
         var reconcile = await harness.Dispatcher.TickAsync();
 
-        // Act: a tick right after; one after the lease read went stale (a fifth of 15 s); one past half the lease (renewal)
+        // Act: a tick right after; one after the lease read went stale (a fifth of 10 s); one past half the lease (renewal)
         var idle = await harness.Dispatcher.TickAsync();
-        clock.Advance(TimeSpan.FromSeconds(4));
+        clock.Advance(TimeSpan.FromSeconds(3));
         var reread = await harness.Dispatcher.TickAsync();
-        clock.Advance(TimeSpan.FromSeconds(4));
+        clock.Advance(TimeSpan.FromSeconds(3));
         var renewal = await harness.Dispatcher.TickAsync();
 
         // Assert: S range reads, + the lease query, + one transaction renewing every lease this instance holds

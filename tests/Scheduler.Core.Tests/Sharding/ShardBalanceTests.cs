@@ -5,7 +5,7 @@ namespace Scheduler.Core.Tests.Sharding;
 public sealed class ShardBalanceTests
 {
     private static readonly DateTimeOffset Now = new(2031, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(10);
 
     [Fact]
     public void AloneOnNewTables_TakesEveryShard()
