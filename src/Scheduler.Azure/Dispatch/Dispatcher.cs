@@ -30,6 +30,7 @@ internal sealed class Dispatcher(
     /// </summary>
     private readonly ConcurrentDictionary<string, long> _inFlight = new(StringComparer.Ordinal);
     private long _ticks;
+    private long _lastBackstopTicks;
 
     public string InstanceId => options.InstanceId;
 
@@ -86,6 +87,7 @@ internal sealed class Dispatcher(
         }
 
         var due = await index.QueryDueAsync(started, options.MaxDuePerTick, held.Shards, bad, cancellationToken);
+        due = [.. due, .. await OverdueElsewhereAsync(held, started, options.MaxDuePerTick - due.Count, bad, cancellationToken)];
         foreach (var fault in bad)
         {
             await QuarantineAsync(fault, counters, cancellationToken);
@@ -114,6 +116,30 @@ internal sealed class Dispatcher(
             "Tick: {Due} due, {Claimed} claimed, {Ran} ran, {Failed} failed, {Skipped} skipped, {Missed} missed, {Conflicts} conflicts, {Edits} edits, {Quarantined} rows quarantined, {Requests} storage requests, {DurationMs} ms",
             report.DueEntries, report.Claimed, report.Ran, report.Failed, report.Skipped, report.Missed, report.Conflicts, report.Edits, report.Quarantined, report.StorageRequests, (long)report.Duration.TotalMilliseconds);
         return report;
+    }
+
+    /// <summary>
+    /// Every half lease: entries of other instances' shards that are overdue by more than a lease. A holder that is
+    /// alive does its shards' work within a second or so, so these are none (one empty read per shard); a holder that
+    /// died or stalls while its leases last would otherwise leave them waiting. Claims are conditional on the state row,
+    /// so helping is as safe as every instance reading everything was.
+    /// </summary>
+    private async Task<IReadOnlyList<DueEntry>> OverdueElsewhereAsync(HeldShards held, DateTimeOffset now, int max, List<RowFault> bad, CancellationToken cancellationToken)
+    {
+        var last = Interlocked.Read(ref _lastBackstopTicks);
+        if (max <= 0 || now.UtcTicks - last < leases.Duration.Ticks / 2 || Interlocked.CompareExchange(ref _lastBackstopTicks, now.UtcTicks, last) != last)
+        {
+            return [];
+        }
+
+        var others = held.Others.ToList();
+        var overdue = others.Count == 0 ? [] : await index.QueryDueAsync(now - leases.Duration, max, others, bad, cancellationToken);
+        if (overdue.Count > 0)
+        {
+            logger.LogWarning("{Count} due entries of shards this instance does not hold were overdue by more than {Lease} s (their holder is slow or gone); taking them", overdue.Count, leases.Duration.TotalSeconds);
+        }
+
+        return overdue;
     }
 
     /// <summary>An index row that names no schedule: reported with its keys, then removed so it is not read every tick.</summary>

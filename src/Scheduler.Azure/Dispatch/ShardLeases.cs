@@ -5,8 +5,12 @@ using Scheduler.Storage;
 
 namespace Scheduler.Dispatch;
 
-/// <summary>The shards this process reads now, and rows of the lease partition that are not the scheduler's.</summary>
-internal sealed record HeldShards(IReadOnlyList<int> Shards, IReadOnlyList<RowFault> Faults);
+/// <summary>The shards this process reads now (of <paramref name="Count"/>), and rows of the lease partition that are not the scheduler's.</summary>
+internal sealed record HeldShards(IReadOnlyList<int> Shards, int Count, IReadOnlyList<RowFault> Faults)
+{
+    /// <summary>The shards other instances hold (or nobody does).</summary>
+    public IEnumerable<int> Others => Enumerable.Range(0, Count).Except(Shards);
+}
 
 /// <summary>
 /// The shards this process holds by lease, so instances read disjoint parts of the due index instead of each other's
@@ -18,7 +22,7 @@ internal sealed record HeldShards(IReadOnlyList<int> Shards, IReadOnlyList<RowFa
 internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, TimeProvider clock, ILogger<ShardLeases> logger) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private HeldShards _held = new([], []);
+    private HeldShards _held = new([], 0, []);
     private DateTimeOffset _readAt = DateTimeOffset.MinValue;
 
     /// <summary>
@@ -68,7 +72,7 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
                 logger.LogInformation("{Instance} now reads shards [{Shards}] of {Count}", options.InstanceId, string.Join(",", held), rows.ShardCount);
             }
 
-            _held = new HeldShards(held, rows.Faults);
+            _held = new HeldShards(held, rows.ShardCount, rows.Faults);
             _readAt = now;
             return _held;
         }
@@ -91,7 +95,7 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
                 logger.LogInformation("{Instance} released shards [{Shards}]", options.InstanceId, string.Join(",", mine.Select(m => m.Shard)));
             }
 
-            _held = new HeldShards([], []);
+            _held = _held with { Shards = [], Faults = [] };
             _readAt = DateTimeOffset.MinValue;
         }
         finally

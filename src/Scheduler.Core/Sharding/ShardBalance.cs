@@ -55,14 +55,5 @@ internal static class ShardBalance
     }
 
     /// <summary>A per-instance order over free shards, so instances starting together reach for different ones.</summary>
-    private static uint Spread(string self, int shard)
-    {
-        var hash = 2166136261u;
-        foreach (var c in $"{self}/{shard}")
-        {
-            hash = unchecked((hash ^ c) * 16777619u);
-        }
-
-        return hash;
-    }
+    private static uint Spread(string self, int shard) => ShardMap.Hash($"{self}/{shard}");
 }

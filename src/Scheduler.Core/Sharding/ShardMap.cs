@@ -24,12 +24,18 @@ internal static class ShardMap
     public static int ShardOf(ScheduleKey key, int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        return (int)(Hash(key.Value) % (uint)count);
+    }
+
+    /// <summary>32-bit FNV-1a over the text's UTF-8: small, stable and well spread for short keys.</summary>
+    public static uint Hash(string text)
+    {
         var hash = 2166136261u;
-        foreach (var b in Encoding.UTF8.GetBytes(key.Value))
+        foreach (var b in Encoding.UTF8.GetBytes(text))
         {
             hash = unchecked((hash ^ b) * 16777619u);
         }
 
-        return (int)(hash % (uint)count);
+        return hash;
     }
 }

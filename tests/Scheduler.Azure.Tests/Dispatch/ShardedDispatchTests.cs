@@ -20,7 +20,7 @@ public sealed class ShardedDispatchTests(AzuriteFixture azurite)
 
     private Task<SchedulerHarness> StartAsync(string prefix, string instance, FakeTimeProvider clock, RunRecorder recorder) =>
         SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => { o.PreciseFiring = true; o.ReconcileInterval = TimeSpan.Zero; },
+            configure: o => { o.PreciseFiring = true; o.ReconcileInterval = TimeSpan.Zero; o.ShardLeaseDuration = TimeSpan.FromSeconds(10); },
             services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock), instanceId: instance);
 
     private static Task<HeldShards> HeldAsync(SchedulerHarness harness) => harness.Services.GetRequiredService<ShardLeases>().CurrentAsync(default);
@@ -107,6 +107,54 @@ public sealed class ShardedDispatchTests(AzuriteFixture azurite)
 
         // Assert 2: without waiting for any lease to end
         Assert.Equal(Shards, (await HeldAsync(b)).Shards.Count);
+    }
+
+    [Fact]
+    public async Task AHolderThatStallsWhileItsLeasesLast_HasItsOverdueOccurrencesRunByAnother_Once()
+    {
+        // Arrange: two instances share the shards; one-offs due in every shard
+        var prefix = SchedulerHarness.NewPrefix();
+        var clock = NewClock();
+        var recorder = new RunRecorder();
+        await using var a = await StartAsync(prefix, "a", clock, recorder);
+        await using var b = await StartAsync(prefix, "b", clock, recorder);
+        var due = clock.GetUtcNow().AddSeconds(5);
+        var keys = Enumerable.Range(0, 24).Select(i => new ScheduleKey(ScheduleKey.DefaultGroup, $"o{i:D2}")).ToList();
+        foreach (var key in keys)
+        {
+            await a.SchedulesTable.PutRawAsync(key.Id, ("Job", "record"), ("RunAt", due));
+        }
+
+        await a.Dispatcher.TickAsync();
+        await b.Dispatcher.TickAsync();
+        clock.Advance(TimeSpan.FromSeconds(4));
+        await a.Dispatcher.TickAsync();
+        var heldByB = (await HeldAsync(b)).Shards;
+        var ofB = keys.Where(k => heldByB.Contains(ShardMap.ShardOf(k, Shards))).ToList();
+
+        // Act: "b" keeps its leases (its refresh runs) but never ticks; "a" ticks every second for 12 s (it looks at
+        // other shards every half lease, for entries overdue by a whole one)
+        var ticks = new List<TickReport>();
+        for (var second = 0; second < 12; second++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await HeldAsync(b);
+            ticks.Add(await a.Dispatcher.TickAsync());
+        }
+
+        // Assert: b still holds its half; a ran its own at once and b's once they were a lease (10 s) overdue; each once
+        Assert.Equal(Shards / 2, (await HeldAsync(b)).Shards.Count);
+        Assert.NotEmpty(ofB);
+        Assert.Equal(keys.Count - ofB.Count, ticks[0].Ran);
+        Assert.Equal(ofB.Count, ticks.Skip(1).Sum(t => t.Ran));
+        Assert.Equal(keys.Count, recorder.Runs.Count);
+        Assert.Equal(keys.Count, recorder.Runs.Select(r => r.Key).Distinct().Count());
+        foreach (var key in ofB)
+        {
+            var run = Assert.Single(await a.States.ReadRunsAsync(key), r => r.Status == Scheduler.Runs.RunStatus.Succeeded);
+            Assert.Equal("a", run.Instance);
+            Assert.InRange(run.StartedAt!.Value - due, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(12));
+        }
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class StorageCostTests(AzuriteFixture azurite)
         var recorder = new RunRecorder();
         var clock = NewClock();
         await using var harness = await SchedulerHarness.StartAsync(azurite, SchedulerHarness.NewPrefix(), jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => o.ReconcileInterval = TimeSpan.FromHours(1), services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock));
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromSeconds(10); }, services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock));
         foreach (var chunk in Enumerable.Range(0, 500).Chunk(100))
         {
             await harness.SchedulesTable.SubmitTransactionAsync(chunk.Select(i => new TableTransactionAction(TableTransactionActionType.Add,
@@ -51,7 +51,7 @@ public sealed class StorageCostTests(AzuriteFixture azurite)
         var recorder = new RunRecorder();
         var clock = NewClock();
         await using var harness = await SchedulerHarness.StartAsync(azurite, SchedulerHarness.NewPrefix(), jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => o.ReconcileInterval = TimeSpan.FromHours(1), services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock));
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromSeconds(10); }, services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock));
         for (var i = 0; i < 10; i++)
         {
             await harness.SchedulesTable.PutRawAsync($"every-second-{i}", ("Job", "record"), ("Cron", "* * * * * *"));
