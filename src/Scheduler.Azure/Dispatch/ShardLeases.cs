@@ -22,8 +22,7 @@ internal sealed record HeldShards(IReadOnlyList<int> Shards, int Count, IReadOnl
 internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, TimeProvider clock, ILogger<ShardLeases> logger) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private HeldShards _held = new([], 0, []);
-    private DateTimeOffset _readAt = DateTimeOffset.MinValue;
+    private volatile Snapshot _current = new(new HeldShards([], 0, []), DateTimeOffset.MinValue);
 
     /// <summary>
     /// How long a taken or renewed lease lasts. With precise firing a process refreshes every few seconds; without it
@@ -36,17 +35,30 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
     /// <summary>The shards to read; reads and balances the leases when the last read is older than <see cref="RefreshEvery"/>.</summary>
     public async Task<HeldShards> CurrentAsync(CancellationToken cancellationToken)
     {
-        if (clock.GetUtcNow() - _readAt < RefreshEvery)
+        var current = _current;
+        if (clock.GetUtcNow() - current.ReadAt < RefreshEvery)
         {
-            return _held with { Faults = [] };
+            return current.Held with { Faults = [] };
         }
 
-        await _gate.WaitAsync(cancellationToken);
+        // While another caller refreshes, go on with the last read (at most a few fifths of a lease old) instead of
+        // waiting: under load the lease transaction queues behind the runs' own, and ticks must not queue behind it.
+        if (!await _gate.WaitAsync(0, cancellationToken))
+        {
+            if (current.Held.Count > 0)
+            {
+                return current.Held with { Faults = [] };
+            }
+
+            await _gate.WaitAsync(cancellationToken);
+        }
+
         try
         {
-            if (clock.GetUtcNow() - _readAt < RefreshEvery)
+            current = _current;
+            if (clock.GetUtcNow() - current.ReadAt < RefreshEvery)
             {
-                return _held with { Faults = [] };
+                return current.Held with { Faults = [] };
             }
 
             var now = clock.GetUtcNow();
@@ -67,14 +79,14 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
                 }
             }
 
-            if (!held.SequenceEqual(_held.Shards))
+            if (!held.SequenceEqual(current.Held.Shards))
             {
                 logger.LogInformation("{Instance} now reads shards [{Shards}] of {Count}", options.InstanceId, string.Join(",", held), rows.ShardCount);
             }
 
-            _held = new HeldShards(held, rows.ShardCount, rows.Faults);
-            _readAt = now;
-            return _held;
+            var read = new HeldShards(held, rows.ShardCount, rows.Faults);
+            _current = new Snapshot(read, now);
+            return read;
         }
         finally
         {
@@ -95,8 +107,7 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
                 logger.LogInformation("{Instance} released shards [{Shards}]", options.InstanceId, string.Join(",", mine.Select(m => m.Shard)));
             }
 
-            _held = _held with { Shards = [], Faults = [] };
-            _readAt = DateTimeOffset.MinValue;
+            _current = new Snapshot(_current.Held with { Shards = [], Faults = [] }, DateTimeOffset.MinValue);
         }
         finally
         {
@@ -119,4 +130,7 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
     }
 
     public void Dispose() => _gate.Dispose();
+
+    /// <summary>What the last refresh found and when: one reference, so readers outside the gate see both or neither.</summary>
+    private sealed record Snapshot(HeldShards Held, DateTimeOffset ReadAt);
 }
