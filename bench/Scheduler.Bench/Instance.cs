@@ -20,13 +20,7 @@ internal sealed class Instance : IAsyncDisposable
         options.Tables.Prefix = prefix;
         configure?.Invoke(options);
         _services = SchedulerServices.Build(connectionString, options, jobs => jobs.AddJob<NoopJob>("noop"), quiet: true, services: profile is null ? null : s =>
-            s.AddSingleton(sp =>
-            {
-                var clientOptions = new Azure.Data.Tables.TableClientOptions();
-                clientOptions.AddPolicy(sp.GetRequiredService<StorageRequestCounter>(), Azure.Core.HttpPipelinePosition.PerRetry);
-                clientOptions.AddPolicy(profile, Azure.Core.HttpPipelinePosition.PerRetry);
-                return new Azure.Data.Tables.TableServiceClient(connectionString, clientOptions);
-            }));
+            s.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateTableService(sp.GetRequiredService<StorageRequestCounter>(), profile)));
     }
 
     public Dispatcher Dispatcher => _services.GetRequiredService<Dispatcher>();

@@ -15,7 +15,6 @@ internal sealed class Dispatcher(
     DueIndex index,
     ShardLeases leases,
     ScheduleDispatch schedules,
-    RowQuarantine quarantine,
     SchedulerOptions options,
     StorageRequestCounter requests,
     Telemetry.SchedulerMetrics metrics,
@@ -30,7 +29,7 @@ internal sealed class Dispatcher(
     /// </summary>
     private readonly ConcurrentDictionary<string, long> _inFlight = new(StringComparer.Ordinal);
     private long _ticks;
-    private long _lastBackstopTicks;
+    private long _lastHelpTicks;
 
     /// <summary>How overdue an entry of another instance's shard must be before this instance takes it.</summary>
     public static readonly TimeSpan HelpAfter = TimeSpan.FromMinutes(1);
@@ -131,8 +130,8 @@ internal sealed class Dispatcher(
     /// </summary>
     private async Task<IReadOnlyList<DueEntry>> OverdueElsewhereAsync(HeldShards held, DateTimeOffset now, int max, List<RowFault> bad, CancellationToken cancellationToken)
     {
-        var last = Interlocked.Read(ref _lastBackstopTicks);
-        if (max <= 0 || now.UtcTicks - last < leases.Duration.Ticks / 2 || Interlocked.CompareExchange(ref _lastBackstopTicks, now.UtcTicks, last) != last)
+        var last = Interlocked.Read(ref _lastHelpTicks);
+        if (max <= 0 || now.UtcTicks - last < leases.Duration.Ticks / 2 || Interlocked.CompareExchange(ref _lastHelpTicks, now.UtcTicks, last) != last)
         {
             return [];
         }
@@ -153,13 +152,7 @@ internal sealed class Dispatcher(
         counters.Quarantined();
         try
         {
-            await quarantine.ReportAsync(fault, new Azure.Data.Tables.TableEntity(fault.PartitionKey, fault.RowKey), cancellationToken);
-            if (DueIndex.TryParse(fault.RowKey, out var misplaced, out _) && fault.PartitionKey != ShardStore.Partition)
-            {
-                await index.UpsertAsync(misplaced.WakeAt, misplaced.Key, cancellationToken); // in another shard's partition: its wake-up moves home
-            }
-
-            await index.RemoveBadRowAsync(fault, cancellationToken);
+            await index.SetAsideAsync(fault, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

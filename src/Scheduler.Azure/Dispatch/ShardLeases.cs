@@ -5,11 +5,11 @@ using Scheduler.Storage;
 
 namespace Scheduler.Dispatch;
 
-/// <summary>The shards this process reads now (of <paramref name="Count"/>), and rows of the lease partition that are not the scheduler's.</summary>
-internal sealed record HeldShards(IReadOnlyList<int> Shards, int Count, IReadOnlyList<RowFault> Faults)
+/// <summary>The shards this process reads now (of <paramref name="ShardCount"/>, 0 before the first read), and rows of the lease partition that are not the scheduler's.</summary>
+internal sealed record HeldShards(IReadOnlyList<int> Shards, int ShardCount, IReadOnlyList<RowFault> Faults)
 {
     /// <summary>The shards other instances hold (or nobody does).</summary>
-    public IEnumerable<int> Others => Enumerable.Range(0, Count).Except(Shards);
+    public IEnumerable<int> Others => Enumerable.Range(0, ShardCount).Except(Shards);
 }
 
 /// <summary>
@@ -45,7 +45,7 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
         // waiting: under load the lease transaction queues behind the runs' own, and ticks must not queue behind it.
         if (!await _gate.WaitAsync(0, cancellationToken))
         {
-            if (current.Held.Count > 0)
+            if (current.Held.ShardCount > 0)
             {
                 return current.Held with { Faults = [] };
             }

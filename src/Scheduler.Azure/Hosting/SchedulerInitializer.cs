@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Storage;
-using Scheduler.Dispatch;
 using Scheduler.Jobs;
 
 namespace Scheduler.Hosting;
@@ -12,7 +11,6 @@ internal sealed class SchedulerInitializer(
     IEnumerable<JobRegistration> registrations,
     JobCatalog catalog,
     DueIndex index,
-    RowQuarantine quarantine,
     IServiceProvider services)
 {
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
@@ -41,8 +39,7 @@ internal sealed class SchedulerInitializer(
         {
             foreach (var fault in bad)
             {
-                await quarantine.ReportAsync(fault, new Azure.Data.Tables.TableEntity(fault.PartitionKey, fault.RowKey), cancellationToken);
-                await index.RemoveBadRowAsync(fault, cancellationToken);
+                await index.SetAsideAsync(fault, cancellationToken);
             }
 
             bad.Clear();

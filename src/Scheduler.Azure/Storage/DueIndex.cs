@@ -17,7 +17,7 @@ internal sealed record DueEntry(DateTimeOffset WakeAt, ScheduleKey Key, string R
 /// state that needs them and removed after. Tables written before sharding kept every entry in one partition, "due":
 /// <see cref="MigrateLegacyAsync"/> moves them.
 /// </summary>
-internal sealed class DueIndex(SchedulerTables tables, ShardStore shards)
+internal sealed class DueIndex(SchedulerTables tables, ShardStore shards, RowQuarantine quarantine)
 {
     /// <summary>The one partition of the layout before sharding (layout version 1).</summary>
     public const string LegacyPartition = "due";
@@ -131,9 +131,21 @@ internal sealed class DueIndex(SchedulerTables tables, ShardStore shards)
         return bad;
     }
 
-    /// <summary>Removes a row that does not parse (once the quarantine holds its copy): it names no schedule, so no wake-up is lost.</summary>
-    public async Task RemoveBadRowAsync(RowFault fault, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Sets a faulty row of this table aside: its copy to the quarantine, then removed so it is not read every tick. An
+    /// entry that names a schedule but sits in another shard's partition is written home first, so no wake-up is lost;
+    /// any other such row names no schedule.
+    /// </summary>
+    public async Task SetAsideAsync(RowFault fault, CancellationToken cancellationToken)
+    {
+        await quarantine.ReportAsync(fault, new TableEntity(fault.PartitionKey, fault.RowKey), cancellationToken);
+        if (fault.PartitionKey != ShardStore.Partition && TryParse(fault.RowKey, out var misplaced, out _))
+        {
+            await UpsertAsync(misplaced.WakeAt, misplaced.Key, cancellationToken);
+        }
+
         await Table.DeleteEntityAsync(fault.PartitionKey, fault.RowKey, ETag.All, cancellationToken);
+    }
 
     public async Task UpsertAsync(DateTimeOffset wakeAt, ScheduleKey key, CancellationToken cancellationToken) =>
         await Table.UpsertEntityAsync(new TableEntity(await PartitionAsync(key, cancellationToken), RowKey(wakeAt, key)), TableUpdateMode.Replace, cancellationToken);

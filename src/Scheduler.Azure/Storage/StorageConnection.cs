@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
@@ -63,10 +64,16 @@ public sealed class StorageConnection
         return new StorageConnection(null, new Uri(tableUri), new Uri(blobUri), string.IsNullOrWhiteSpace(queueUri) ? null : new Uri(queueUri), credential);
     }
 
-    internal TableServiceClient CreateTableService(StorageRequestCounter counter)
+    /// <param name="after">Policies every request passes after the counter (the benchmark's Azure profile).</param>
+    internal TableServiceClient CreateTableService(StorageRequestCounter counter, params HttpPipelinePolicy[] after)
     {
         var options = new TableClientOptions();
         options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+        foreach (var policy in after)
+        {
+            options.AddPolicy(policy, HttpPipelinePosition.PerRetry);
+        }
+
         return ConnectionString is not null
             ? new TableServiceClient(ConnectionString, options)
             : new TableServiceClient(TableServiceUri!, Credential!, options);
