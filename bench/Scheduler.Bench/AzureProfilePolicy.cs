@@ -21,9 +21,18 @@ public sealed partial class AzureProfilePolicy(TimeSpan latency, int entitiesPer
     private readonly TokenBucket _account = new(transactionsPerAccount);
     private long _throttled;
     private long _requests;
+    private long _inFlight;
+    private long _peakInFlight;
+    private long _busyTicks;
 
     public long Throttled => Interlocked.Read(ref _throttled);
     public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>The most requests this client had outstanding at once.</summary>
+    public long PeakInFlight => Interlocked.Read(ref _peakInFlight);
+
+    /// <summary>The requests' durations added up: over a run's wall time, how many were outstanding on average.</summary>
+    public TimeSpan Busy => TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks));
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
         ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
@@ -31,6 +40,26 @@ public sealed partial class AzureProfilePolicy(TimeSpan latency, int entitiesPer
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
         Interlocked.Increment(ref _requests);
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        for (var peak = Interlocked.Read(ref _peakInFlight); inFlight > peak; peak = Interlocked.Read(ref _peakInFlight))
+        {
+            Interlocked.CompareExchange(ref _peakInFlight, inFlight, peak);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await SendAsync(message, pipeline);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            Interlocked.Add(ref _busyTicks, Stopwatch.GetElapsedTime(started).Ticks);
+        }
+    }
+
+    private async ValueTask SendAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
         await Task.Delay(latency, message.CancellationToken);
         var (partition, entities) = Describe(message.Request);
         var bucket = partition is null ? null : _partitions.GetOrAdd(partition, _ => new TokenBucket(entitiesPerPartition));

@@ -5,9 +5,12 @@ namespace Scheduler.Bench;
 public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules, int[] LatencyLoads, TimeSpan LatencyWindow, TimeSpan DrainCap, int[] IdleSizes, string Output, string Command, string? Postgres, IReadOnlySet<string> Parts, int ImportRows = 1_000_000, TimeSpan AzureLatency = default)
 {
     /// <summary>What --only may name; all of them by default.</summary>
-    public static readonly string[] AllParts = ["throughput", "latency", "memory", "quartz", "import", "shards"];
+    public static readonly string[] AllParts = ["throughput", "latency", "memory", "quartz", "import", "shards", "processes"];
 
     public bool Runs(string part) => Parts.Contains(part);
+
+    /// <summary>Every part runs: the targets table, which draws on all of them, is written.</summary>
+    public bool RunsAll => AllParts.All(Parts.Contains);
 
     /// <summary>
     /// Defaults are what docs/benchmarks.md shows (about 35 minutes on 2 cores). Throughput and memory at 100,000
@@ -50,4 +53,5 @@ public sealed class BenchResults
     public List<QuartzThroughputResult> QuartzThroughput { get; } = [];
     public List<QuartzLatencyResult> QuartzLatency { get; } = [];
     public List<QuartzLatencyResult> QuartzMemory { get; } = [];
+    public List<ProcessDrainResult> Processes { get; } = [];
 }

@@ -23,6 +23,7 @@ internal sealed class Instance : IAsyncDisposable
             s.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateTableService(sp.GetRequiredService<StorageRequestCounter>(), profile)));
     }
 
+    public SchedulerOptions Options => _services.GetRequiredService<SchedulerOptions>();
     public Dispatcher Dispatcher => _services.GetRequiredService<Dispatcher>();
     public TickDriver Driver => _services.GetRequiredService<TickDriver>();
     public Reconciler Reconciler => _services.GetRequiredService<Reconciler>();

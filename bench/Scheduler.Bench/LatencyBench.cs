@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace Scheduler.Bench;
 
-public sealed record LatencyResult(string Configuration, int Schedules, long DueInWindow, int Runs, double P50, double P99, double Max);
+public sealed record LatencyResult(string Configuration, int Schedules, long DueInWindow, int Runs, double P50, double P99, double Max)
+{
+    public bool Precise => Configuration.StartsWith("precise", StringComparison.Ordinal);
+}
 
 /// <summary>
 /// Due-to-start latency at a realistic load: N schedules each due once a minute, due times spread over the minute,

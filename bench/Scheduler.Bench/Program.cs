@@ -12,6 +12,11 @@ if (args.FirstOrDefault() == "import")
     return await ImportBench.RunChildAsync(args[1], args[2]);
 }
 
+if (args.FirstOrDefault() == "dispatch-node")
+{
+    return await DispatchNode.RunAsync(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));
+}
+
 if (args.FirstOrDefault() == "quartz-node")
 {
     return await QuartzNode.RunAsync(args[1], args[2], args[3], int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), args[5]);
@@ -123,33 +128,44 @@ async Task MeasureIdleAsync(int size)
     log.WriteLine(FormattableString.Invariant($"idle at {size:N0}: {results.Idle[^1].Requests}"));
 }
 
+// The parts below write their own sections of the page; a run of one of them alone writes only that section.
 if (options.Runs("shards"))
 {
-    var runs = await ShardBench.RunAsync(azurite.ConnectionString, options.Sizes, options.AzureLatency, options.DrainCap, log);
-    var current = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "# Benchmarks\n";
-    await File.WriteAllTextAsync(options.Output, ShardBench.Merge(current, runs, options.Command));
-    if (options.Parts.Count == 1)
-    {
-        log.WriteLine($"wrote the shards section of {options.Output}");
-        return 0;
-    }
+    var shardRuns = await ShardBench.RunAsync(azurite.ConnectionString, [.. options.Sizes.Where(s => s <= 10_000)], options.AzureLatency, options.DrainCap, log);
+    await WriteSectionAsync(page => ShardBench.Merge(page, shardRuns, options.Command));
+}
+
+if (options.Runs("processes"))
+{
+    results.Processes.AddRange(await ProcessBench.RunAsync(azurite.ConnectionString, [.. options.Sizes.Where(s => s <= 10_000)], options.AzureLatency, options.DrainCap, log));
+    await WriteSectionAsync(page => ProcessBench.Merge(page, results.Processes, options.Command));
 }
 
 if (options.Runs("import"))
 {
     var import = await ImportBench.RunAsync(azurite.ConnectionString, options.ImportRows, log);
-    var current = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "# Benchmarks\n";
-    await File.WriteAllTextAsync(options.Output, ImportBench.Merge(current, import, options.Command));
-    if (options.Parts.Count == 1)
-    {
-        log.WriteLine($"wrote the import section of {options.Output}");
-        return 0;
-    }
+    await WriteSectionAsync(page => ImportBench.Merge(page, import, options.Command));
+}
+
+if (options.Parts.All(p => p is "shards" or "processes" or "import"))
+{
+    log.WriteLine($"wrote the {string.Join(", ", options.Parts)} section(s) of {options.Output}");
+    return 0;
 }
 
 int RepeatsAt(int size) => size >= 10_000 ? 1 : options.Repeats; // a 10,000 run takes minutes on this Azurite
 
-var page = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : null;
-await File.WriteAllTextAsync(options.Output, BenchMarkdown.Merge(page, BenchMarkdown.Render(results)));
+await WriteSectionAsync(page => BenchMarkdown.Merge(page, BenchMarkdown.Render(results)));
+if (options.RunsAll)
+{
+    await WriteSectionAsync(page => TargetsTable.Merge(page, results));
+}
+
 log.WriteLine($"wrote {options.Output}");
 return 0;
+
+async Task WriteSectionAsync(Func<string, string> merge)
+{
+    var current = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "# Benchmarks\n";
+    await File.WriteAllTextAsync(options.Output, merge(current));
+}

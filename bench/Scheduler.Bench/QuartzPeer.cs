@@ -18,16 +18,16 @@ public static class QuartzPeer
 {
     public static async Task<QuartzThroughputResult> ThroughputAsync(string store, string? postgres, int schedules, int nodes, TimeSpan cap)
     {
-        var started = new List<Node>();
+        var started = new List<NodeProcess>();
         var database = store == "postgres" ? postgres : null; // whose transactions to count
         try
         {
-            var first = Node.Start(store, postgres, "n1", schedules, "once");
+            var first = StartNode(store, postgres, "n1", schedules, "once");
             started.Add(first);
             var ingestMs = await first.ReadyAsync();
             for (var i = 2; i <= nodes; i++)
             {
-                started.Add(Node.Start(store, postgres, $"n{i}", 0, "once"));
+                started.Add(StartNode(store, postgres, $"n{i}", 0, "once"));
             }
 
             foreach (var node in started.Skip(1))
@@ -78,7 +78,7 @@ public static class QuartzPeer
 
     public static async Task<QuartzLatencyResult> LatencyAsync(string store, string? postgres, int schedules, TimeSpan window)
     {
-        using var node = Node.Start(store, postgres, "n1", schedules, "minute");
+        using var node = StartNode(store, postgres, "n1", schedules, "minute");
         await node.ReadyAsync();
         await node.SendAsync(FormattableString.Invariant($"start {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}"));
         await Task.Delay(window);
@@ -87,6 +87,9 @@ public static class QuartzPeer
         return new QuartzLatencyResult(store, schedules, sorted.Count, Stats.Percentile(sorted, 0.50), Stats.Percentile(sorted, 0.99),
             sorted.Count == 0 ? double.NaN : sorted[^1], peak);
     }
+
+    private static NodeProcess StartNode(string store, string? postgres, string id, int seed, string kind) =>
+        NodeProcess.Start("quartz", "quartz-node", store, postgres ?? "-", id, seed.ToString(CultureInfo.InvariantCulture), kind);
 
     private static async Task<long?> CommittedTransactionsAsync(string? postgres)
     {
@@ -100,94 +103,5 @@ public static class QuartzPeer
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()", connection);
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    /// <summary>A <see cref="QuartzNode"/> child process and what it has reported.</summary>
-    private sealed class Node : IDisposable
-    {
-        private readonly Process _process;
-        private readonly TaskCompletionSource<long> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource<(List<double> Delays, long Peak)> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly List<double> _delays = [];
-        private readonly Task _reading;
-        private int _ran;
-        private long _lastDoneMs;
-
-        private Node(Process process)
-        {
-            _process = process;
-            _reading = Task.Run(ReadAsync);
-        }
-
-        public int Ran => Volatile.Read(ref _ran);
-        public long LastDoneMs => Volatile.Read(ref _lastDoneMs);
-
-        public static Node Start(string store, string? postgres, string id, int seed, string kind)
-        {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var arg in new[] { typeof(QuartzNode).Assembly.Location, "quartz-node", store, postgres ?? "-", id, seed.ToString(CultureInfo.InvariantCulture), kind })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            return new Node(Process.Start(start)!);
-        }
-
-        public Task<long> ReadyAsync() => _ready.Task.WaitAsync(TimeSpan.FromMinutes(20));
-
-        public async Task SendAsync(string line)
-        {
-            await _process.StandardInput.WriteLineAsync(line);
-            await _process.StandardInput.FlushAsync();
-        }
-
-        public async Task<(List<double> Delays, long Peak)> StopAsync()
-        {
-            await SendAsync("stop");
-            var result = await _stopped.Task.WaitAsync(TimeSpan.FromMinutes(5));
-            await _process.WaitForExitAsync();
-            return result;
-        }
-
-        private async Task ReadAsync()
-        {
-            while (await _process.StandardOutput.ReadLineAsync() is { } line)
-            {
-                var parts = line.Split(' ', 3);
-                switch (parts[0])
-                {
-                    case "ready":
-                        _ready.TrySetResult(long.Parse(parts[1], CultureInfo.InvariantCulture));
-                        break;
-                    case "ran":
-                        Volatile.Write(ref _ran, int.Parse(parts[1], CultureInfo.InvariantCulture));
-                        Volatile.Write(ref _lastDoneMs, long.Parse(parts[2], CultureInfo.InvariantCulture));
-                        break;
-                    case "delays" when parts.Length > 1:
-                        _delays.AddRange(parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(d => double.Parse(d, CultureInfo.InvariantCulture)));
-                        break;
-                    case "peak":
-                        _stopped.TrySetResult((_delays, long.Parse(parts[1], CultureInfo.InvariantCulture)));
-                        break;
-                    default:
-                        Console.WriteLine("  quartz: " + line);
-                        break;
-                }
-            }
-
-            var exited = new InvalidOperationException($"a Quartz node exited early (code {(_process.HasExited ? _process.ExitCode : -1)})");
-            _ready.TrySetException(exited);
-            _stopped.TrySetException(exited);
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            _process.Dispose();
-        }
     }
 }

@@ -30,7 +30,7 @@ public static class ShardBench
                         var (prefix, ingest) = await ThroughputBench.SeedAsync(connectionString, size, shards);
                         var result = await ThroughputBench.DrainAsync(connectionString, prefix, size, size, dispatchers, ingest, cap, profile);
                         runs.Add(new ShardRun(profiled ? $"Azure profile ({latency.TotalMilliseconds:F0} ms)" : "Azurite", shards, result, profile?.Throttled ?? 0));
-                        log.WriteLine(FormattableString.Invariant($"shards: {runs[^1].Profile}, {shards} shard(s), {size:N0} x {dispatchers}: {result.OccurrencesPerSecond:F0} occ/s, {result.RequestsPerOccurrence:F2} requests/occ, {result.Conflicts} conflicts, {runs[^1].Throttled} throttled"));
+                        log.WriteLine(FormattableString.Invariant($"shards: {runs[^1].Profile}, {shards} shard(s), {size:N0} x {dispatchers}: {result.OccurrencesPerSecond:F0} occ/s, {result.RequestsPerOccurrence:F2} requests/occ, {result.Conflicts} conflicts, {runs[^1].Throttled} throttled{(profile is null ? "" : FormattableString.Invariant($", requests outstanding {profile.Busy.TotalSeconds / result.Seconds:F1} on average, {profile.PeakInFlight} at most"))}"));
                     }
                 }
             }
@@ -54,8 +54,6 @@ public static class ShardBench
         }
 
         text.AppendLine().Append(End);
-        var begin = page.IndexOf(Begin, StringComparison.Ordinal);
-        var end = page.IndexOf(End, StringComparison.Ordinal);
-        return begin >= 0 && end > begin ? page[..begin] + text + page[(end + End.Length)..] : page.TrimEnd() + "\n\n" + text + "\n";
+        return Sections.Replace(page, Begin, End, text.ToString());
     }
 }

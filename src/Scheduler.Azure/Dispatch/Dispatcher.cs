@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Scheduler.Hosting;
+using Scheduler.Sharding;
 using Scheduler.Storage;
 
 namespace Scheduler.Dispatch;
@@ -89,7 +90,9 @@ internal sealed class Dispatcher(
         }
 
         var due = await index.QueryDueAsync(started, options.MaxDuePerTick, held.Shards, bad, cancellationToken);
-        due = [.. due, .. await OverdueElsewhereAsync(held, started, options.MaxDuePerTick - due.Count, bad, cancellationToken)];
+        var helping = await OverdueElsewhereAsync(held, started, options.MaxDuePerTick - due.Count, bad, cancellationToken);
+        var helped = helping.Select(e => e.Key.Value).ToHashSet(StringComparer.Ordinal);
+        due = [.. due, .. helping];
         foreach (var fault in bad)
         {
             await QuarantineAsync(fault, counters, cancellationToken);
@@ -102,7 +105,12 @@ internal sealed class Dispatcher(
 
         try
         {
-            await Task.WhenAll(bySchedule.Select(entries => ProcessAsync(entries, started, tick, counters, cancellationToken)));
+            await Task.WhenAll(bySchedule.Select(entries =>
+            {
+                var key = entries[0].Key;
+                var shard = ShardMap.ShardOf(key, held.ShardCount);
+                return ProcessAsync(entries, started, tick, counters, () => helped.Contains(key.Value) || leases.Holds(shard), cancellationToken);
+            }));
         }
         finally
         {
@@ -115,8 +123,8 @@ internal sealed class Dispatcher(
 
         var report = counters.ToReport(started, due.Count, dueSchedules.Count - bySchedule.Length, requests.Total - requestsBefore, clock.GetUtcNow() - started);
         logger.LogInformation(
-            "Tick: {Due} due, {Claimed} claimed, {Ran} ran, {Failed} failed, {Skipped} skipped, {Missed} missed, {Conflicts} conflicts, {Edits} edits, {Quarantined} rows quarantined, {Requests} storage requests, {DurationMs} ms",
-            report.DueEntries, report.Claimed, report.Ran, report.Failed, report.Skipped, report.Missed, report.Conflicts, report.Edits, report.Quarantined, report.StorageRequests, (long)report.Duration.TotalMilliseconds);
+            "Tick: {Due} due, {Claimed} claimed, {Ran} ran, {Failed} failed, {Skipped} skipped, {Missed} missed, {Conflicts} conflicts, {HandedOver} left to the instance that took their shard, {Edits} edits, {Quarantined} rows quarantined, {Requests} storage requests, {DurationMs} ms",
+            report.DueEntries, report.Claimed, report.Ran, report.Failed, report.Skipped, report.Missed, report.Conflicts, report.HandedOver, report.Edits, report.Quarantined, report.StorageRequests, (long)report.Duration.TotalMilliseconds);
         return report;
     }
 
@@ -160,13 +168,13 @@ internal sealed class Dispatcher(
         }
     }
 
-    private async Task ProcessAsync(List<DueEntry> entries, DateTimeOffset started, long tick, TickCounters counters, CancellationToken cancellationToken)
+    private async Task ProcessAsync(List<DueEntry> entries, DateTimeOffset started, long tick, TickCounters counters, Func<bool> stillMine, CancellationToken cancellationToken)
     {
         var key = entries[0].Key;
         void Release() => _inFlight.TryRemove(KeyValuePair.Create(key.Value, tick));
         try
         {
-            await schedules.ProcessAsync(entries, started, counters, Release, cancellationToken);
+            await schedules.ProcessAsync(entries, started, counters, Release, stillMine, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

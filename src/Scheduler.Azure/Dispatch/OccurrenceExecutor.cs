@@ -97,7 +97,7 @@ internal sealed class OccurrenceExecutor(
         var now = clock.GetUtcNow();
         if (after.WakeAt is { } wake && wake <= now)
         {
-            await schedules.ProcessAsync([new DueEntry(wake, message.Key, DueIndex.RowKey(wake, message.Key))], now, new TickCounters(), () => { }, CancellationToken.None);
+            await schedules.ProcessAsync([new DueEntry(wake, message.Key, DueIndex.RowKey(wake, message.Key))], now, new TickCounters(), () => { }, () => true, CancellationToken.None);
         }
     }
 

@@ -34,12 +34,23 @@ internal sealed class ScheduleDispatch(
 
     /// <param name="entries">The schedule's due index entries, earliest first.</param>
     /// <param name="startingRuns">Called as runs start: the tick stops holding the schedule from its other ticks.</param>
-    public async Task ProcessAsync(List<DueEntry> entries, DateTimeOffset tickStart, TickCounters counters, Action startingRuns, CancellationToken cancellationToken)
+    /// <param name="stillMine">
+    /// Asked when the schedule's turn comes: false when its shard has gone to another instance since the tick read the
+    /// index (a scale-out during a backlog). The schedule is then left to that instance untouched, instead of both
+    /// reading its state and racing for the claim.
+    /// </param>
+    public async Task ProcessAsync(List<DueEntry> entries, DateTimeOffset tickStart, TickCounters counters, Action startingRuns, Func<bool> stillMine, CancellationToken cancellationToken)
     {
         var key = entries[0].Key;
         var lane = await lanes.EnterAsync(cancellationToken);
         try
         {
+            if (!stillMine())
+            {
+                counters.HandedOver();
+                return;
+            }
+
             var current = await states.GetAsync(key, cancellationToken);
             if (current is { Faults.Count: > 0 })
             {

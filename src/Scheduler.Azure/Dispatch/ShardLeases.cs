@@ -94,6 +94,12 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
         }
     }
 
+    /// <summary>
+    /// Whether the last refresh found <paramref name="shard"/> this process's. No I/O: a long tick asks before each
+    /// schedule it reaches, while the host's polls and other ticks keep the leases fresh.
+    /// </summary>
+    public bool Holds(int shard) => _current.Held.Shards.Contains(shard);
+
     /// <summary>Gives this process's leases up (a clean stop), so other instances take its shards at once instead of after expiry.</summary>
     public async Task ReleaseAsync(CancellationToken cancellationToken)
     {

@@ -15,7 +15,8 @@ internal sealed record TickReport(
     long StorageRequests,
     TimeSpan Duration,
     int Held = 0,
-    int Quarantined = 0)
+    int Quarantined = 0,
+    int HandedOver = 0)
 {
     public int Ran => Succeeded + Failed;
 
@@ -26,7 +27,7 @@ internal sealed record TickReport(
 /// <summary>Thread-safe counters a tick fills in.</summary>
 internal sealed class TickCounters
 {
-    private int _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits, _quarantined;
+    private int _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits, _quarantined, _handedOver;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _errors = new();
 
     public void Claimed(int n) => Interlocked.Add(ref _claimed, n);
@@ -52,7 +53,9 @@ internal sealed class TickCounters
     public void Error(string message) => _errors.Enqueue(message);
     /// <summary>A row this tick could not use as it was: a due index entry set aside, a damaged or deleted state row rebuilt from its definition and ledger.</summary>
     public void Quarantined() => Interlocked.Increment(ref _quarantined);
+    /// <summary>A due schedule whose shard went to another instance while it waited for its turn in this tick: left to that instance.</summary>
+    public void HandedOver() => Interlocked.Increment(ref _handedOver);
 
     public TickReport ToReport(DateTimeOffset started, int due, int held, long requests, TimeSpan duration) =>
-        new(started, due, _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits, [.. _errors], requests, duration, held, _quarantined);
+        new(started, due, _claimed, _succeeded, _failed, _skipped, _missed, _conflicts, _edits, [.. _errors], requests, duration, held, _quarantined, _handedOver);
 }

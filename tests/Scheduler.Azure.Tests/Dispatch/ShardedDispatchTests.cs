@@ -18,9 +18,9 @@ public sealed class ShardedDispatchTests(AzuriteFixture azurite)
 
     private static FakeTimeProvider NewClock() => new(new DateTimeOffset(2031, 5, 5, 8, 0, 0, TimeSpan.Zero)); // ahead of Azurite's real-time stamps
 
-    private Task<SchedulerHarness> StartAsync(string prefix, string instance, FakeTimeProvider clock, RunRecorder recorder) =>
+    private Task<SchedulerHarness> StartAsync(string prefix, string instance, FakeTimeProvider clock, RunRecorder recorder, int parallelism = 16) =>
         SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => { o.PreciseFiring = true; o.ReconcileInterval = TimeSpan.Zero; o.ShardLeaseDuration = TimeSpan.FromSeconds(10); },
+            configure: o => { o.PreciseFiring = true; o.ReconcileInterval = TimeSpan.Zero; o.ShardLeaseDuration = TimeSpan.FromSeconds(10); o.Parallelism = parallelism; },
             services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock), instanceId: instance);
 
     private static Task<HeldShards> HeldAsync(SchedulerHarness harness) => harness.Services.GetRequiredService<ShardLeases>().CurrentAsync(default);
@@ -154,6 +154,53 @@ public sealed class ShardedDispatchTests(AzuriteFixture azurite)
             var run = Assert.Single(await a.States.ReadRunsAsync(key), r => r.Status == Scheduler.Runs.RunStatus.Succeeded);
             Assert.Equal("a", run.Instance);
             Assert.InRange(run.StartedAt!.Value - due, Dispatcher.HelpAfter, Dispatcher.HelpAfter + TimeSpan.FromSeconds(6));
+        }
+    }
+
+    [Fact]
+    public async Task AShardTakenWhileATickWorksThroughABacklog_IsLeftToItsNewHolder_AndEveryOccurrenceRunsOnce()
+    {
+        // Arrange: "a" holds every shard and works one schedule at a time; 80 one-offs are due; "b" has started
+        var prefix = SchedulerHarness.NewPrefix();
+        var clock = NewClock();
+        var recorder = new RunRecorder();
+        await using var a = await StartAsync(prefix, "a", clock, recorder, parallelism: 1);
+        await using var b = await StartAsync(prefix, "b", clock, recorder);
+        var keys = Enumerable.Range(0, 80).Select(i => new ScheduleKey(ScheduleKey.DefaultGroup, $"h{i:D2}")).ToList();
+        foreach (var key in keys)
+        {
+            await a.SchedulesTable.PutRawAsync(key.Id, ("Job", "record"), ("RunAt", clock.GetUtcNow()));
+        }
+
+        await a.Reconciler.ReconcileAsync(default);
+        Assert.Equal(Shards, (await HeldAsync(a)).Shards.Count);
+
+        // Act: a's tick reads all 80; once its first run is recorded, "b" takes half the shards (a scale-out) and a's
+        // next lease refresh (in a host, its poll) sees that; then b ticks
+        var tickOfA = a.Dispatcher.TickAsync();
+        while (recorder.Runs.IsEmpty && !tickOfA.IsCompleted)
+        {
+            await Task.Delay(5);
+        }
+
+        await HeldAsync(b);
+        clock.Advance(TimeSpan.FromSeconds(2)); // a fifth of the 10 s lease: a reads the leases again
+        Assert.Equal(Shards / 2, (await HeldAsync(a)).Shards.Count);
+        var byA = await tickOfA;
+        var byB = await b.Dispatcher.TickAsync();
+
+        // Assert: a left b's schedules it had not reached yet to b, untouched; b ran exactly those; each ran once
+        Assert.Equal(keys.Count, byA.DueEntries);
+        Assert.True(byA.HandedOver > 0, $"a ran {byA.Ran} of 80 and handed none over");
+        Assert.Equal(keys.Count, byA.Ran + byA.HandedOver);
+        Assert.Equal(byA.HandedOver, byB.Ran);
+        Assert.Equal(0, byA.Conflicts + byB.Conflicts);
+        Assert.Equal(keys.Count, recorder.Runs.Count);
+        Assert.Equal(keys.Count, recorder.Runs.Select(r => r.Key).Distinct().Count());
+        var heldByB = (await HeldAsync(b)).Shards;
+        foreach (var key in keys.Where(k => !heldByB.Contains(ShardMap.ShardOf(k, Shards))))
+        {
+            Assert.Equal("a", Assert.Single(await a.States.ReadRunsAsync(key)).Instance);
         }
     }
 

@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Scheduler.Bench;
+
+/// <summary>
+/// A benchmark node in its own process (<see cref="QuartzNode"/> or <see cref="DispatchNode"/>) and what it has
+/// reported over their line protocol: it prints "ready MS", waits for "start UNIX_MS", prints "ran COUNT LAST_MS" as
+/// runs finish, and on "stop" prints any "stat NAME VALUE" lines, its start delays ("delays ...") and its peak working
+/// set ("peak BYTES"), the last line.
+/// </summary>
+internal sealed class NodeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly string _label;
+    private readonly TaskCompletionSource<long> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<(List<double> Delays, long Peak)> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<double> _delays = [];
+    private readonly ConcurrentDictionary<string, long> _stats = new(StringComparer.Ordinal);
+    private readonly Task _reading;
+    private int _ran;
+    private long _lastDoneMs;
+
+    private NodeProcess(Process process, string label)
+    {
+        _process = process;
+        _label = label;
+        _reading = Task.Run(ReadAsync);
+    }
+
+    public int Ran => Volatile.Read(ref _ran);
+
+    public long LastDoneMs => Volatile.Read(ref _lastDoneMs);
+
+    /// <summary>The "stat" lines a node printed when it stopped.</summary>
+    public IReadOnlyDictionary<string, long> Stats => _stats;
+
+    /// <param name="label">Prefixes the node's other output lines on the console.</param>
+    /// <param name="arguments">The bench's mode and its arguments.</param>
+    public static NodeProcess Start(string label, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(typeof(NodeProcess).Assembly.Location);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return new NodeProcess(Process.Start(start)!, label);
+    }
+
+    public Task<long> ReadyAsync() => _ready.Task.WaitAsync(TimeSpan.FromMinutes(20));
+
+    public async Task SendAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+    }
+
+    public async Task<(List<double> Delays, long Peak)> StopAsync()
+    {
+        await SendAsync("stop");
+        var result = await _stopped.Task.WaitAsync(TimeSpan.FromMinutes(5));
+        await _process.WaitForExitAsync();
+        return result;
+    }
+
+    private async Task ReadAsync()
+    {
+        while (await _process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            var parts = line.Split(' ', 3);
+            switch (parts[0])
+            {
+                case "ready":
+                    _ready.TrySetResult(long.Parse(parts[1], CultureInfo.InvariantCulture));
+                    break;
+                case "ran":
+                    Volatile.Write(ref _ran, int.Parse(parts[1], CultureInfo.InvariantCulture));
+                    Volatile.Write(ref _lastDoneMs, long.Parse(parts[2], CultureInfo.InvariantCulture));
+                    break;
+                case "stat" when parts.Length == 3:
+                    _stats[parts[1]] = long.Parse(parts[2], CultureInfo.InvariantCulture);
+                    break;
+                case "delays" when parts.Length > 1:
+                    _delays.AddRange(parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(d => double.Parse(d, CultureInfo.InvariantCulture)));
+                    break;
+                case "peak":
+                    _stopped.TrySetResult((_delays, long.Parse(parts[1], CultureInfo.InvariantCulture)));
+                    break;
+                default:
+                    Console.WriteLine($"  {_label}: {line}");
+                    break;
+            }
+        }
+
+        var exited = new InvalidOperationException($"a {_label} node exited early (code {(_process.HasExited ? _process.ExitCode : -1)})");
+        _ready.TrySetException(exited);
+        _stopped.TrySetException(exited);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+    }
+}
