@@ -156,7 +156,7 @@ if (options.Parts.All(p => p is "shards" or "processes" or "import"))
 int RepeatsAt(int size) => size >= 10_000 ? 1 : options.Repeats; // a 10,000 run takes minutes on this Azurite
 
 await WriteSectionAsync(page => BenchMarkdown.Merge(page, BenchMarkdown.Render(results)));
-if (options.RunsAll)
+if (options.RunsTargets)
 {
     await WriteSectionAsync(page => TargetsTable.Merge(page, results));
 }
