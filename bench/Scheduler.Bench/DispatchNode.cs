@@ -24,33 +24,33 @@ public static class DispatchNode
         var lastDoneMs = 0L;
         var conflicts = 0;
         var requestsBefore = instance.Requests.Total;
-        var ticking = HostLoop.RunAsync(instance, report =>
-        {
-            Interlocked.Add(ref conflicts, report.Conflicts);
-            if (report.Ran > 0)
-            {
-                Volatile.Write(ref lastDoneMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-                Interlocked.Add(ref ran, report.Ran);
-            }
-        }, stopping.Token);
+        var ticking = HostLoop.RunAsync(instance, report => Interlocked.Add(ref conflicts, report.Conflicts), stopping.Token);
         var reporting = Task.Run(async () =>
         {
             var reported = -1;
             while (!stopping.IsCancellationRequested)
             {
-                if (Volatile.Read(ref ran) is var now && now != reported)
+                if ((int)NoopJob.Runs is var now && now != reported)
                 {
-                    Console.WriteLine(FormattableString.Invariant($"ran {now} {Volatile.Read(ref lastDoneMs)}"));
+                    ran = now;
+                    lastDoneMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                    Console.WriteLine(FormattableString.Invariant($"ran {ran} {lastDoneMs}"));
                     reported = now;
                 }
 
-                await Task.Delay(100);
+                await Task.Delay(20);
             }
         });
 
         _ = Console.ReadLine(); // "stop"
         await stopping.CancelAsync();
         await Task.WhenAll(ticking, reporting);
+        if (NoopJob.Runs != ran)
+        {
+            ran = (int)NoopJob.Runs; // runs that finished while it stopped
+            lastDoneMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        }
+
         Console.WriteLine(FormattableString.Invariant($"ran {ran} {lastDoneMs}"));
         Console.WriteLine(FormattableString.Invariant($"stat requests {instance.Requests.Total - requestsBefore}"));
         Console.WriteLine(FormattableString.Invariant($"stat conflicts {conflicts}"));
