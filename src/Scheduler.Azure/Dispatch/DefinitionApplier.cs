@@ -8,6 +8,9 @@ using Scheduler.Triggers;
 
 namespace Scheduler.Dispatch;
 
+/// <summary>A new entry validated and planned by <see cref="DefinitionApplier.PrepareAdd"/>: the state, index entry and edit row it will write.</summary>
+internal sealed record PreparedAdd(ScheduleKey Key, TableEntity Entity, ScheduleState State, DateTimeOffset? WakeAt, string? Job, EditEntry Edit);
+
 /// <summary>
 /// Applies one definition change to its schedule's state: validates, re-plans and writes the state with its edit
 /// history row (and the index entry the state needs) in one conditional commit. A 409 or 412 (another instance
@@ -50,7 +53,6 @@ internal sealed class DefinitionApplier(
 
         var etag = entity.ETag.ToString();
         var columns = DefinitionStore.ColumnsOf(entity);
-        var snapshot = ColumnSnapshot.Serialize(columns);
         var valid = TryValidate(key, columns, out var definition, out var errors);
         metrics.Validity(key.Value, valid);
         if (current?.State.DefinitionETag == etag && (current.State.Status != ScheduleStatus.Invalid || !valid) && current.Faults.Count == 0)
@@ -58,14 +60,8 @@ internal sealed class DefinitionApplier(
             return false;
         }
 
-        var changedAt = entity.Timestamp is { } ts && ts < now ? ts : now;
-        var basis = current?.State ?? seed;
-        var state = valid
-            ? DefinitionChange.Apply(basis, definition!, etag, snapshot, changedAt)
-            : DefinitionChange.ApplyInvalid(basis, errors, etag, snapshot);
-        var wakeAt = definition is not null ? resolver.PlannerFor(definition).WakeAt(state) : DuePlanner.LeaseWakeAt(state);
         var change = current is null ? (seed is null ? "Added" : "Re-created") : current.State.Status == ScheduleStatus.Deleted ? "Re-added" : "Edited";
-        var edit = new EditEntry(change, now, current?.State.Definition, snapshot, state.Status.ToString(), state.Error, ChangedAt: changedAt);
+        var (state, wakeAt, edit) = Plan(entity, columns, definition, errors, current?.State ?? seed, current?.State.Definition, change, now);
 
         // Index first: a crash after this leaves a harmless extra entry, never a schedule without one.
         if (wakeAt is { } wake)
@@ -78,7 +74,7 @@ internal sealed class DefinitionApplier(
             : "the entry became invalid before these overdue occurrences were dispatched");
 
         // A 409 or 412 (another instance applied this edit, or a run changed the state) throws: the caller re-reads and retries.
-        await states.CommitEditAsync(key, current, state, wakeAt, definition?.Job ?? columns.GetValueOrDefault(ScheduleColumns.Job) as string, edit, options.InstanceId, cancellationToken, dropped);
+        await states.CommitEditAsync(key, current, state, wakeAt, JobOf(definition, columns), edit, options.InstanceId, cancellationToken, dropped);
 
         // And again after it: a tick that read the entry and the state before this commit may have removed the entry
         // as stale in between (it reads the state again after such a delete, which covers the other order).
@@ -92,6 +88,63 @@ internal sealed class DefinitionApplier(
             await index.DeleteAsync(old, key, cancellationToken); // succeeds when a dispatcher already moved it
         }
 
+        LogApplied(key, change, state);
+        return true;
+    }
+
+    /// <summary>
+    /// A new entry, as far as this process knows (no state row was seen for it): validated and planned without reading
+    /// its state, for <see cref="TryCommitAddAsync"/>. A bulk import writes thousands so, their index entries in batches.
+    /// </summary>
+    public PreparedAdd PrepareAdd(ScheduleKey key, TableEntity entity)
+    {
+        var columns = DefinitionStore.ColumnsOf(entity);
+        var valid = TryValidate(key, columns, out var definition, out var errors);
+        metrics.Validity(key.Value, valid);
+        var (state, wakeAt, edit) = Plan(entity, columns, definition, errors, basis: null, previous: null, "Added", clock.GetUtcNow());
+        return new PreparedAdd(key, entity, state, wakeAt, JobOf(definition, columns), edit);
+    }
+
+    /// <summary>
+    /// Inserts the prepared state with its edit row; its index entry must be written first. False when a state row
+    /// exists after all (a re-add, a damaged row, another instance's apply): nothing is written, and the caller applies
+    /// the entry by <see cref="ApplyAsync"/>, which reads the state first.
+    /// </summary>
+    public async Task<bool> TryCommitAddAsync(PreparedAdd add, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await states.CommitEditAsync(add.Key, null, add.State, add.WakeAt, add.Job, add.Edit, options.InstanceId, cancellationToken);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+
+        LogApplied(add.Key, add.Edit.Change, add.State);
+        return true;
+    }
+
+    /// <summary>The state an entry's version leaves on <paramref name="basis"/> (none: a new schedule), the wake time it needs, and its edit history row (recording <paramref name="previous"/> as the version before).</summary>
+    private (ScheduleState State, DateTimeOffset? WakeAt, EditEntry Edit) Plan(
+        TableEntity entity, IReadOnlyDictionary<string, object?> columns, ScheduleDefinition? definition, IReadOnlyList<string> errors, ScheduleState? basis, string? previous, string change, DateTimeOffset now)
+    {
+        var etag = entity.ETag.ToString();
+        var snapshot = ColumnSnapshot.Serialize(columns);
+        var changedAt = entity.Timestamp is { } ts && ts < now ? ts : now;
+        var state = definition is not null
+            ? DefinitionChange.Apply(basis, definition, etag, snapshot, changedAt)
+            : DefinitionChange.ApplyInvalid(basis, errors, etag, snapshot);
+        var wakeAt = definition is not null ? resolver.PlannerFor(definition).WakeAt(state) : DuePlanner.LeaseWakeAt(state);
+        var edit = new EditEntry(change, now, previous, snapshot, state.Status.ToString(), state.Error, ChangedAt: changedAt);
+        return (state, wakeAt, edit);
+    }
+
+    private static string? JobOf(ScheduleDefinition? definition, IReadOnlyDictionary<string, object?> columns) =>
+        definition?.Job ?? columns.GetValueOrDefault(ScheduleColumns.Job) as string;
+
+    private void LogApplied(ScheduleKey key, string change, ScheduleState state)
+    {
         if (state.Status == ScheduleStatus.Invalid)
         {
             logger.LogWarning("Schedule {ScheduleId} is invalid: {Error}", key.ToString(), state.Error);
@@ -101,8 +154,6 @@ internal sealed class DefinitionApplier(
             logger.LogInformation("Schedule {ScheduleId} {Change}: {Status}, {Next}", key.ToString(), change, state.Status,
                 state.NextDue is { } next ? "next due " + next.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) : state.Status == ScheduleStatus.Paused ? "no due time while paused" : "no due time left");
         }
-
-        return true;
     }
 
     /// <summary>What the change drops of the old version's overdue occurrences, to be recorded Missed (never dropped silently).</summary>

@@ -24,6 +24,7 @@ internal sealed class Reconciler(
     DefinitionStore definitions,
     StateStore states,
     DefinitionApplier applier,
+    DueIndex index,
     ConflictRetry retry,
     RowQuarantine quarantine,
     Telemetry.SchedulerMetrics metrics,
@@ -206,11 +207,15 @@ internal sealed class Reconciler(
         return changed + await ApplyAllAsync(batch, cancellationToken);
     }
 
-    /// <summary>Applies changed entries in parallel (a bulk import of thousands must not take minutes); each one isolated.</summary>
+    /// <summary>
+    /// Applies changed entries in parallel (a bulk import of thousands must not take minutes); each one isolated. Those
+    /// this process has seen no state for are added without reading one, their index entries written in batches.
+    /// </summary>
     private async Task<int> ApplyAllAsync(List<TableEntity> entities, CancellationToken cancellationToken)
     {
-        var changed = 0;
-        await Parallel.ForEachAsync(entities, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (entity, ct) =>
+        var isNew = entities.ToLookup(e => !_applied!.ContainsKey(DefinitionStore.KeyOf(e).Value));
+        var changed = await AddAllAsync([.. isNew[true]], cancellationToken);
+        await Parallel.ForEachAsync(isNew[false], new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (entity, ct) =>
         {
             var key = DefinitionStore.KeyOf(entity);
             try
@@ -231,6 +236,105 @@ internal sealed class Reconciler(
         });
         return changed;
     }
+
+    /// <summary>
+    /// New entries, in chunks of one shard's 100: the chunk's index entries in one transaction, then each state row
+    /// inserted (with its edit row) without a read, then the entries written again, as <see cref="DefinitionApplier.ApplyAsync"/>
+    /// does for one: a tick that found an entry before its state may have removed it in between. About one request an
+    /// entry instead of four. An entry whose state exists after all (a re-add, another instance's apply) is applied the
+    /// read-first way; a chunk whose index write fails is left to the next pass, nothing of it committed.
+    /// </summary>
+    private async Task<int> AddAllAsync(List<TableEntity> entities, CancellationToken cancellationToken)
+    {
+        var prepared = new List<(string Partition, PreparedAdd Add)>();
+        foreach (var entity in entities)
+        {
+            var key = DefinitionStore.KeyOf(entity);
+            try
+            {
+                prepared.Add((await index.PartitionAsync(key, cancellationToken), applier.PrepareAdd(key, entity)));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Report(key.Value, ex);
+            }
+        }
+
+        var chunks = prepared.GroupBy(p => p.Partition, StringComparer.Ordinal).SelectMany(shard => shard.Select(p => p.Add).Chunk(100));
+        var changed = 0;
+        await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (chunk, ct) =>
+        {
+            try
+            {
+                await index.UpsertManyAsync(Entries(chunk), ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                foreach (var add in chunk)
+                {
+                    Report(add.Key.Value, ex);
+                }
+
+                return;
+            }
+
+            var committed = new List<PreparedAdd>();
+            foreach (var add in chunk)
+            {
+                try
+                {
+                    var applied = await applier.TryCommitAddAsync(add, ct);
+                    if (applied)
+                    {
+                        committed.Add(add);
+                    }
+                    else
+                    {
+                        applied = await retry.ExecuteAsync(attemptToken => applier.ApplyAsync(add.Key, add.Entity, attemptToken), ct);
+                    }
+
+                    lock (_applying)
+                    {
+                        changed += applied ? 1 : 0;
+                        _applied![add.Key.Value] = add.Entity.ETag.ToString();
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Report(add.Key.Value, ex);
+                }
+            }
+
+            await WriteAgainAsync(committed);
+        });
+        return changed;
+    }
+
+    /// <summary>The committed entries' index entries once more, in batches; should that fail, one by one, and what still fails is reported.</summary>
+    private async Task WriteAgainAsync(List<PreparedAdd> committed)
+    {
+        try
+        {
+            await index.UpsertManyAsync(Entries(committed), CancellationToken.None);
+        }
+        catch (Exception batchFailure) when (batchFailure is not OperationCanceledException)
+        {
+            foreach (var add in committed.Where(a => a.WakeAt is not null))
+            {
+                try
+                {
+                    await index.UpsertAsync(add.WakeAt!.Value, add.Key, CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Report(add.Key.Value, ex);
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<(DateTimeOffset, ScheduleKey)> Entries(IEnumerable<PreparedAdd> adds) =>
+        adds.Where(a => a.WakeAt is not null).Select(a => (a.WakeAt!.Value, a.Key));
 
     /// <summary>One entry must not stop the others: reported in the tick, retried on the next pass.</summary>
     private void Report(string key, Exception ex)

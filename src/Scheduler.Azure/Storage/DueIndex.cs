@@ -150,6 +150,20 @@ internal sealed class DueIndex(SchedulerTables tables, ShardStore shards, RowQua
     public async Task UpsertAsync(DateTimeOffset wakeAt, ScheduleKey key, CancellationToken cancellationToken) =>
         await Table.UpsertEntityAsync(new TableEntity(await PartitionAsync(key, cancellationToken), RowKey(wakeAt, key)), TableUpdateMode.Replace, cancellationToken);
 
+    /// <summary>Writes many entries at once (an import): one transaction per 100 entries of a shard.</summary>
+    public async Task UpsertManyAsync(IEnumerable<(DateTimeOffset WakeAt, ScheduleKey Key)> entries, CancellationToken cancellationToken)
+    {
+        var count = await shards.ShardCountAsync(cancellationToken);
+        var rows = entries.Select(e => new TableEntity(ShardPartition(ShardMap.ShardOf(e.Key, count)), RowKey(e.WakeAt, e.Key))).DistinctBy(e => (e.PartitionKey, e.RowKey));
+        foreach (var shard in rows.GroupBy(e => e.PartitionKey))
+        {
+            foreach (var batch in shard.Chunk(100))
+            {
+                await Table.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e)), cancellationToken);
+            }
+        }
+    }
+
     public async Task DeleteAsync(DateTimeOffset wakeAt, ScheduleKey key, CancellationToken cancellationToken) =>
         await Table.DeleteEntityAsync(await PartitionAsync(key, cancellationToken), RowKey(wakeAt, key), ETag.All, cancellationToken);
 
