@@ -149,7 +149,7 @@ public static class TargetsTable
         const double ticksPerMonth = 60 * 24 * 30;
         var monthly = ticksPerMonth * (requests.IdleTick + requests.EditScan) / 10_000 * BenchMarkdown.PricePer10kTransactions;
         var measured = string.Create(Inv,
-            $"{requests.IdleTick} at {schedules:N0} (a tick every minute finds its 5 s shard leases lapsed: it reads and takes them, beside the {shards} index reads); with the edit scan every tick ({requests.EditScan} requests) USD {monthly:F2} a month");
+            $"{requests.IdleTick} at {schedules:N0} (the {shards} index reads and the lease refresh of a tick that finds its leases lapsed, as a tick a minute after the last does); with the edit scan every tick ({requests.EditScan} requests) USD {monthly:F2} a month");
         return (target, measured, YesNo(requests.IdleTick <= shards + 1));
     }
 

@@ -1,3 +1,4 @@
+using Azure;
 using Microsoft.Extensions.Logging;
 using Scheduler.Hosting;
 using Scheduler.Sharding;
@@ -32,7 +33,13 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
 
     public TimeSpan RefreshEvery => Duration / 5;
 
-    /// <summary>The shards to read; reads and balances the leases when the last read is older than <see cref="RefreshEvery"/>.</summary>
+    /// <summary>
+    /// The shards to read; reads and balances the leases when the last read is older than <see cref="RefreshEvery"/>.
+    /// An instance whose last refresh found every shard its own (one instance, the common deployment) reads nothing:
+    /// it renews all its leases, conditional on the ETags it holds, and reads only when that fails (another instance
+    /// took a share, or took them while they had lapsed). One write instead of a read and a write: an idle tick costs
+    /// the shards' reads and that one request.
+    /// </summary>
     public async Task<HeldShards> CurrentAsync(CancellationToken cancellationToken)
     {
         var current = _current;
@@ -56,42 +63,58 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
         try
         {
             current = _current;
-            if (clock.GetUtcNow() - current.ReadAt < RefreshEvery)
+            var now = clock.GetUtcNow();
+            if (now - current.ReadAt < RefreshEvery)
             {
                 return current.Held with { Faults = [] };
             }
 
-            var now = clock.GetUtcNow();
-            var rows = await store.ReadAsync(cancellationToken);
-            var claims = ShardBalance.Decide(rows.ShardCount, rows.Leases.Select(l => l.Lease), options.InstanceId, now, Duration / 2);
-            var held = claims.Keep;
-            if (!claims.WritesNothing)
+            if (current.Sole is { } sole && await store.WriteAsync(sole.Select(l => (l.Key, (ETag?)l.Value)), options.InstanceId, now + Duration, cancellationToken) is { } renewed)
             {
-                var etags = rows.Leases.ToDictionary(l => l.Lease.Shard, l => l.ETag);
-                var writes = claims.Renew.Concat(claims.Take).Select(s => (s, etags.GetValueOrDefault(s)));
-                if (await store.WriteAsync(writes, options.InstanceId, now + Duration, cancellationToken))
-                {
-                    held = claims.HeldAfterWrite;
-                }
-                else
-                {
-                    now = DateTimeOffset.MinValue; // another instance wrote first: read again at the next chance
-                }
+                _current = current with { ReadAt = now, Sole = renewed };
+                return current.Held with { Faults = [] };
             }
 
-            if (!held.SequenceEqual(current.Held.Shards))
-            {
-                logger.LogInformation("{Instance} now reads shards [{Shards}] of {Count}", options.InstanceId, string.Join(",", held), rows.ShardCount);
-            }
-
-            var read = new HeldShards(held, rows.ShardCount, rows.Faults);
-            _current = new Snapshot(read, now);
-            return read;
+            return await ReadAndBalanceAsync(current, now, cancellationToken);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private async Task<HeldShards> ReadAndBalanceAsync(Snapshot current, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var rows = await store.ReadAsync(cancellationToken);
+        var claims = ShardBalance.Decide(rows.ShardCount, rows.Leases.Select(l => l.Lease), options.InstanceId, now, Duration / 2);
+        var held = claims.Keep;
+        var etags = rows.Leases.Where(l => l.ETag is not null).ToDictionary(l => l.Lease.Shard, l => l.ETag!.Value);
+        if (!claims.WritesNothing)
+        {
+            var writes = claims.Renew.Concat(claims.Take).Select(s => (s, etags.TryGetValue(s, out var etag) ? etag : (ETag?)null));
+            if (await store.WriteAsync(writes, options.InstanceId, now + Duration, cancellationToken) is { } written)
+            {
+                held = claims.HeldAfterWrite;
+                foreach (var (shard, etag) in written)
+                {
+                    etags[shard] = etag;
+                }
+            }
+            else
+            {
+                now = DateTimeOffset.MinValue; // another instance wrote first: read again at the next chance
+            }
+        }
+
+        if (!held.SequenceEqual(current.Held.Shards))
+        {
+            logger.LogInformation("{Instance} now reads shards [{Shards}] of {Count}", options.InstanceId, string.Join(",", held), rows.ShardCount);
+        }
+
+        var read = new HeldShards(held, rows.ShardCount, rows.Faults);
+        var sole = now != DateTimeOffset.MinValue && held.Count == rows.ShardCount && held.All(etags.ContainsKey);
+        _current = new Snapshot(read, now) { Sole = sole ? held.ToDictionary(s => s, s => etags[s]) : null };
+        return read;
     }
 
     /// <summary>
@@ -138,5 +161,9 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
     public void Dispose() => _gate.Dispose();
 
     /// <summary>What the last refresh found and when: one reference, so readers outside the gate see both or neither.</summary>
-    private sealed record Snapshot(HeldShards Held, DateTimeOffset ReadAt);
+    private sealed record Snapshot(HeldShards Held, DateTimeOffset ReadAt)
+    {
+        /// <summary>When this instance holds every shard: its leases' ETags, which its renewals are conditional on.</summary>
+        public IReadOnlyDictionary<int, ETag>? Sole { get; init; }
+    }
 }

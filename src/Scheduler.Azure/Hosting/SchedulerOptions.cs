@@ -48,7 +48,8 @@ public sealed class SchedulerOptions
     /// How long a process's hold on a shard lasts unless renewed; a crashed process's shards are taken over after it.
     /// Short, because a lease guards no run (claims are conditional on the state row), only who reads which entries: a
     /// lease that lapses under a stall costs a read twice, a long one leaves a dead host's schedules waiting. With
-    /// precise firing a process reads the leases every fifth of this (each poll at the default) and renews at half.
+    /// precise firing a process reads the leases every fifth of this (each poll at the default) and renews at half; one
+    /// that holds every shard renews them every fifth instead of reading, conditional on their ETags.
     /// </summary>
     public TimeSpan ShardLeaseDuration { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -85,32 +85,39 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
 
     /// <summary>
     /// Takes and renews leases in one transaction, each conditional on the ETag read (created when the row did not
-    /// exist): false when another instance wrote one of them first (nothing is written; read again next time).
+    /// exist): the rows' new ETags, or null when another instance wrote one of them first (nothing is written; read again).
     /// </summary>
-    public async Task<bool> WriteAsync(IEnumerable<(int Shard, ETag? ETag)> leases, string owner, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<int, ETag>?> WriteAsync(IEnumerable<(int Shard, ETag? ETag)> leases, string owner, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        var actions = leases.Select(l => l.ETag is { } etag
-            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, LeaseEntity(l.Shard, owner, expiresAt), etag)
-            : new TableTransactionAction(TableTransactionActionType.Add, LeaseEntity(l.Shard, owner, expiresAt))).ToList();
+        var shards = new List<int>();
+        var actions = new List<TableTransactionAction>();
+        foreach (var (shard, etag) in leases)
+        {
+            shards.Add(shard);
+            actions.Add(etag is { } known
+                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, LeaseEntity(shard, owner, expiresAt), known)
+                : new TableTransactionAction(TableTransactionActionType.Add, LeaseEntity(shard, owner, expiresAt)));
+        }
+
         if (actions.Count == 0)
         {
-            return true;
+            return new Dictionary<int, ETag>();
         }
 
         try
         {
-            await Table.SubmitTransactionAsync(actions, cancellationToken);
-            return true;
+            var response = await Table.SubmitTransactionAsync(actions, cancellationToken);
+            return shards.Select((shard, i) => (shard, response.Value[i].Headers.ETag!.Value)).ToDictionary(x => x.shard, x => x.Value);
         }
         catch (TableTransactionFailedException ex) when (ex.Status is 412 or 409)
         {
-            return false;
+            return null;
         }
     }
 
     /// <summary>Gives leases up (a clean shutdown), each conditional on its ETag, so a lease already taken over stays taken.</summary>
-    public Task<bool> ReleaseAsync(IEnumerable<(int Shard, ETag? ETag)> leases, CancellationToken cancellationToken) =>
-        WriteAsync(leases.Where(l => l.ETag is not null), "", DateTimeOffset.UnixEpoch, cancellationToken);
+    public async Task<bool> ReleaseAsync(IEnumerable<(int Shard, ETag? ETag)> leases, CancellationToken cancellationToken) =>
+        await WriteAsync(leases.Where(l => l.ETag is not null), "", DateTimeOffset.UnixEpoch, cancellationToken) is not null;
 
     /// <summary>The layout row of tables the scheduler wrote before sharding (none) is written with the configured count.</summary>
     private async Task<int> ReadOrCreateLayoutAsync(CancellationToken cancellationToken)

@@ -14,7 +14,7 @@ public sealed class StorageCostTests(AzuriteFixture azurite)
     private static FakeTimeProvider NewClock() => new(new DateTimeOffset(2031, 3, 3, 10, 0, 0, TimeSpan.Zero));
 
     [Fact]
-    public async Task IdleTick_CostsOneQueryPerShard_PlusTheLeaseReadAFifthOfTheLeaseApart_HoweverManySchedulesExist()
+    public async Task IdleTick_CostsOneQueryPerShard_PlusOneLeaseRenewalAFifthOfTheLeaseApart_HoweverManySchedulesExist()
     {
         // Arrange: 500 schedules, none due; edits are re-read on their own cadence; one instance holds every shard
         var recorder = new RunRecorder();
@@ -29,19 +29,44 @@ public sealed class StorageCostTests(AzuriteFixture azurite)
 
         var reconcile = await harness.Dispatcher.TickAsync();
 
-        // Act: a tick right after; one after the lease read went stale (a fifth of 10 s); one past half the lease (renewal)
+        // Act: a tick right after; one after a fifth of the 10 s lease; one a minute later, the leases long lapsed
         var idle = await harness.Dispatcher.TickAsync();
         clock.Advance(TimeSpan.FromSeconds(3));
-        var reread = await harness.Dispatcher.TickAsync();
-        clock.Advance(TimeSpan.FromSeconds(3));
-        var renewal = await harness.Dispatcher.TickAsync();
+        var refresh = await harness.Dispatcher.TickAsync();
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var lapsed = await harness.Dispatcher.TickAsync();
 
-        // Assert: S range reads, + the lease query, + one transaction renewing every lease this instance holds
+        // Assert: S range reads, + one transaction renewing every lease (conditional on their ETags: no read, as this
+        // instance holds every shard and nobody else has written them)
         Assert.Equal(500, reconcile.Edits);
-        Assert.Equal(0, idle.DueEntries + reread.DueEntries + renewal.DueEntries);
+        Assert.Equal(0, idle.DueEntries + refresh.DueEntries + lapsed.DueEntries);
         Assert.Equal(ShardMap.DefaultCount, idle.StorageRequests);
-        Assert.Equal(ShardMap.DefaultCount + 1, reread.StorageRequests);
-        Assert.Equal(ShardMap.DefaultCount + 2, renewal.StorageRequests);
+        Assert.Equal(ShardMap.DefaultCount + 1, refresh.StorageRequests);
+        Assert.Equal(ShardMap.DefaultCount + 1, lapsed.StorageRequests);
+    }
+
+    [Fact]
+    public async Task AnInstanceHoldingEveryShard_LearnsOfANewcomerWhenItsRenewalFails_AndGivesUpItsShare()
+    {
+        // Arrange: a holds every shard; b starts and takes half (a's ETags no longer match those rows)
+        var clock = NewClock();
+        var prefix = SchedulerHarness.NewPrefix();
+        void Configure(Scheduler.Hosting.SchedulerOptions o) { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromSeconds(10); }
+        await using var a = await SchedulerHarness.StartAsync(azurite, prefix, configure: Configure, services: s => s.AddSingleton<TimeProvider>(clock), instanceId: "a");
+        await using var b = await SchedulerHarness.StartAsync(azurite, prefix, configure: Configure, services: s => s.AddSingleton<TimeProvider>(clock), instanceId: "b");
+        var leases = a.Services.GetRequiredService<Scheduler.Dispatch.ShardLeases>();
+        Assert.Equal(ShardMap.DefaultCount, (await leases.CurrentAsync(default)).Shards.Count);
+        var taken = await b.Services.GetRequiredService<Scheduler.Dispatch.ShardLeases>().CurrentAsync(default);
+
+        // Act: a's next refresh renews blind, fails, reads
+        clock.Advance(TimeSpan.FromSeconds(3));
+        var before = a.Requests.Total;
+        var after = await leases.CurrentAsync(default);
+
+        // Assert: the failed renewal, the read (a's own leases renewed in the read's transaction is not due yet)
+        Assert.Equal(ShardMap.DefaultCount / 2, taken.Shards.Count);
+        Assert.Equal(Enumerable.Range(0, ShardMap.DefaultCount).Except(taken.Shards).Order(), after.Shards);
+        Assert.Equal(2, a.Requests.Total - before);
     }
 
     [Fact]
