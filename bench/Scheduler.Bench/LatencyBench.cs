@@ -2,9 +2,9 @@ using System.Diagnostics;
 
 namespace Scheduler.Bench;
 
-public sealed record LatencyResult(string Configuration, int Schedules, long DueInWindow, int Runs, double P50, double P99, double Max)
+public sealed record LatencyResult(bool Precise, int Schedules, long DueInWindow, int Runs, double P50, double P99, double Max)
 {
-    public bool Precise => Configuration.StartsWith("precise", StringComparison.Ordinal);
+    public string Configuration => Precise ? "precise firing (the default: tick every minute, waits inside the invocation)" : "tick only (PreciseFiring = false)";
 }
 
 /// <summary>
@@ -62,7 +62,6 @@ public static class LatencyBench
         NoopJob.RecordFrom = DateTimeOffset.MaxValue;
         var dueInWindow = (long)schedules * (long)window.TotalSeconds / 60; // each schedule is due once a minute
         var delays = NoopJob.StartDelaysMs.Order().ToList();
-        return new LatencyResult(precise ? "precise firing (the default: tick every minute, waits inside the invocation)" : "tick only (PreciseFiring = false)",
-            schedules, dueInWindow, delays.Count, Stats.Percentile(delays, 0.50), Stats.Percentile(delays, 0.99), delays.Count == 0 ? double.NaN : delays[^1]);
+        return new LatencyResult(precise, schedules, dueInWindow, delays.Count, Stats.Percentile(delays, 0.50), Stats.Percentile(delays, 0.99), delays.Count == 0 ? double.NaN : delays[^1]);
     }
 }

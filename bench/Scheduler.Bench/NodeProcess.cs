@@ -4,6 +4,12 @@ using System.Globalization;
 
 namespace Scheduler.Bench;
 
+/// <summary>What nodes drained: runs, the start and the last run (Unix ms), and the largest peak working set.</summary>
+internal sealed record NodeDrain(int Ran, long StartMs, long LastDoneMs, long PeakWorkingSet)
+{
+    public double Seconds => (LastDoneMs - StartMs) / 1000.0;
+}
+
 /// <summary>
 /// A benchmark node in its own process (<see cref="QuartzNode"/> or <see cref="DispatchNode"/>) and what it has
 /// reported over their line protocol: it prints "ready MS", waits for "start UNIX_MS", prints "ran COUNT LAST_MS" as
@@ -56,6 +62,41 @@ internal sealed class NodeProcess : IDisposable
     {
         await _process.StandardInput.WriteLineAsync(line);
         await _process.StandardInput.FlushAsync();
+    }
+
+    /// <summary>
+    /// Starts ready nodes together and lets them run until they have run <paramref name="expected"/> in all or
+    /// <paramref name="cap"/> has passed, then stops them (their final counts include runs that ended meanwhile). More
+    /// runs than expected, or fewer without the cap, is a duplicate or a loss: it throws, naming <paramref name="who"/>.
+    /// </summary>
+    public static async Task<NodeDrain> DrainAsync(IReadOnlyList<NodeProcess> nodes, int expected, TimeSpan cap, string who)
+    {
+        var startMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var node in nodes)
+        {
+            await node.SendAsync(FormattableString.Invariant($"start {startMs}"));
+        }
+
+        var clock = Stopwatch.StartNew();
+        while (nodes.Sum(n => n.Ran) < expected && clock.Elapsed < cap)
+        {
+            await Task.Delay(50);
+        }
+
+        var capped = nodes.Sum(n => n.Ran) < expected;
+        var peak = 0L;
+        foreach (var node in nodes)
+        {
+            peak = Math.Max(peak, (await node.StopAsync()).Peak);
+        }
+
+        var ran = nodes.Sum(n => n.Ran);
+        if (ran > expected || (!capped && ran != expected))
+        {
+            throw new InvalidOperationException($"{who}: {ran} of {expected} ran (duplicates or losses)");
+        }
+
+        return new NodeDrain(ran, startMs, nodes.Max(n => n.LastDoneMs), peak);
     }
 
     public async Task<(List<double> Delays, long Peak)> StopAsync()

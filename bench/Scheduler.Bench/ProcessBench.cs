@@ -52,36 +52,12 @@ public static class ProcessBench
                 await node.ReadyAsync();
             }
 
-            var startMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            foreach (var node in nodes)
-            {
-                await node.SendAsync(FormattableString.Invariant($"start {startMs}"));
-            }
-
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (nodes.Sum(n => n.Ran) < schedules && clock.Elapsed < cap)
-            {
-                await Task.Delay(50);
-            }
-
-            var capped = nodes.Sum(n => n.Ran) < schedules;
-            var peak = 0L;
-            foreach (var node in nodes)
-            {
-                peak = Math.Max(peak, (await node.StopAsync()).Peak);
-            }
-
-            var ran = nodes.Sum(n => n.Ran);
-            if (ran > schedules || (!capped && ran != schedules))
-            {
-                throw new InvalidOperationException($"{processes} dispatcher processes ran {ran} of {schedules} occurrences (duplicates or losses)");
-            }
-
-            var seconds = (nodes.Max(n => n.LastDoneMs) - startMs) / 1000.0;
+            var drain = await NodeProcess.DrainAsync(nodes, schedules, cap, $"{processes} dispatcher processes");
+            var (ran, seconds) = (drain.Ran, drain.Seconds);
             long Sum(string stat) => nodes.Sum(n => n.Stats.GetValueOrDefault(stat));
             return new ProcessDrainResult(
                 latency > TimeSpan.Zero ? $"Azure profile ({latency.TotalMilliseconds:F0} ms)" : "Azurite", schedules, processes, ingest, ran, seconds,
-                ran / seconds, (double)Sum("requests") / Math.Max(1, ran), Sum("conflicts"), Sum("throttled"), peak,
+                ran / seconds, (double)Sum("requests") / Math.Max(1, ran), Sum("conflicts"), Sum("throttled"), drain.PeakWorkingSet,
                 Sum("busy-ms") / 1000.0 / seconds / processes, nodes.Max(n => n.Stats.GetValueOrDefault("peak-in-flight")));
         }
         finally

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 
@@ -36,36 +35,10 @@ public static class QuartzPeer
             }
 
             var transactionsBefore = await CommittedTransactionsAsync(database);
-            var startMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            foreach (var node in started)
-            {
-                await node.SendAsync(FormattableString.Invariant($"start {startMs}"));
-            }
-
-            var deadline = Stopwatch.StartNew();
-            while (started.Sum(n => n.Ran) < schedules && deadline.Elapsed < cap)
-            {
-                await Task.Delay(50);
-            }
-
-            var capped = started.Sum(n => n.Ran) < schedules;
-            var peak = 0L;
-            foreach (var node in started)
-            {
-                peak = Math.Max(peak, (await node.StopAsync()).Peak);
-            }
-
-            // After stopping: the final counts include jobs that finished while the nodes shut down.
-            var lastMs = started.Max(n => n.LastDoneMs);
-            var ran = started.Sum(n => n.Ran);
-            if (ran > schedules || (!capped && ran != schedules))
-            {
-                throw new InvalidOperationException($"Quartz {store} x {nodes}: {ran} of {schedules} jobs ran (duplicates or losses)");
-            }
-
+            var drain = await NodeProcess.DrainAsync(started, schedules, cap, $"Quartz {store} x {nodes}");
             var transactions = await CommittedTransactionsAsync(database) - transactionsBefore;
-            return new QuartzThroughputResult(store, schedules, nodes, ingestMs / 1000.0, ran, (lastMs - startMs) / 1000.0, ran / ((lastMs - startMs) / 1000.0),
-                transactions is { } t ? (double)t / ran : null, peak);
+            return new QuartzThroughputResult(store, schedules, nodes, ingestMs / 1000.0, drain.Ran, drain.Seconds, drain.Ran / drain.Seconds,
+                transactions is { } t ? (double)t / drain.Ran : null, drain.PeakWorkingSet);
         }
         finally
         {

@@ -91,7 +91,6 @@ internal sealed class Dispatcher(
 
         var due = await index.QueryDueAsync(started, options.MaxDuePerTick, held.Shards, bad, cancellationToken);
         var helping = await OverdueElsewhereAsync(held, started, options.MaxDuePerTick - due.Count, bad, cancellationToken);
-        var helped = helping.Select(e => e.Key.Value).ToHashSet(StringComparer.Ordinal);
         due = [.. due, .. helping];
         foreach (var fault in bad)
         {
@@ -109,7 +108,8 @@ internal sealed class Dispatcher(
             {
                 var key = entries[0].Key;
                 var shard = ShardMap.ShardOf(key, held.ShardCount);
-                return ProcessAsync(entries, started, tick, counters, () => helped.Contains(key.Value) || leases.Holds(shard), cancellationToken);
+                var takenAsHelp = !held.Shards.Contains(shard); // from a stalled holder's shard: nothing to hand over
+                return ProcessAsync(entries, started, tick, counters, () => takenAsHelp || leases.Holds(shard), cancellationToken);
             }));
         }
         finally
