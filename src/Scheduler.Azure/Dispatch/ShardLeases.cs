@@ -112,7 +112,7 @@ internal sealed class ShardLeases(ShardStore store, SchedulerOptions options, Ti
         }
 
         var read = new HeldShards(held, rows.ShardCount, rows.Faults);
-        var sole = now != DateTimeOffset.MinValue && held.Count == rows.ShardCount && held.All(etags.ContainsKey);
+        var sole = now != DateTimeOffset.MinValue && held.Count == rows.ShardCount; // every held row was read or written here
         _current = new Snapshot(read, now) { Sole = sole ? held.ToDictionary(s => s, s => etags[s]) : null };
         return read;
     }

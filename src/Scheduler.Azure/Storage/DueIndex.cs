@@ -150,7 +150,7 @@ internal sealed class DueIndex(SchedulerTables tables, ShardStore shards, RowQua
     public async Task UpsertAsync(DateTimeOffset wakeAt, ScheduleKey key, CancellationToken cancellationToken) =>
         await Table.UpsertEntityAsync(new TableEntity(await PartitionAsync(key, cancellationToken), RowKey(wakeAt, key)), TableUpdateMode.Replace, cancellationToken);
 
-    /// <summary>Writes many entries at once (an import): one transaction per 100 entries of a shard.</summary>
+    /// <summary>Writes many entries at once (an import, a migration): one transaction per 100 entries of a shard.</summary>
     public async Task UpsertManyAsync(IEnumerable<(DateTimeOffset WakeAt, ScheduleKey Key)> entries, CancellationToken cancellationToken)
     {
         var count = await shards.ShardCountAsync(cancellationToken);
@@ -227,15 +227,7 @@ internal sealed class DueIndex(SchedulerTables tables, ShardStore shards, RowQua
             }
         }
 
-        var count = await shards.ShardCountAsync(cancellationToken);
-        foreach (var shard in legacy.GroupBy(e => ShardPartition(ShardMap.ShardOf(e.Key, count))))
-        {
-            foreach (var batch in shard.Chunk(100))
-            {
-                await Table.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(shard.Key, e.RowKey))), cancellationToken);
-            }
-        }
-
+        await UpsertManyAsync(legacy.Select(e => (e.WakeAt, e.Key)), cancellationToken);
         foreach (var batch in legacy.Chunk(100))
         {
             try
