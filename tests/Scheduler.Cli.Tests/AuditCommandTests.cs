@@ -30,7 +30,7 @@ public sealed class AuditCommandTests(AzuriteFixture azurite)
         var clean = await cli.RunAsync(window);
         var runs = await cli.States.ReadRunsAsync(new ScheduleKey("default", "tick"));
         var lost = runs.First(r => r.Due > from && r.Due < DateTimeOffset.Parse(to, System.Globalization.CultureInfo.InvariantCulture));
-        await cli.StateTable.DeleteEntityAsync(new ScheduleKey("default", "tick").Value, lost.RowKey); // one occurrence's ledger row disappears
+        await cli.StateTable.DeleteEntityAsync((await cli.States.LayoutAsync()).Partition(new ScheduleKey("default", "tick")), lost.RowKey); // one occurrence's ledger row disappears
         var broken = await cli.RunAsync(window);
 
         // Assert

@@ -80,19 +80,24 @@ public sealed class HostileInputCorpusTests(AzuriteFixture azurite, ITestOutputH
         }
 
         await cli.Dispatcher.TickAsync();
-        var keys = (await cli.States.ListAsync()).Select(s => s.Key.Value).ToList();
+        var keys = (await cli.States.ListAsync()).Select(s => s.Key).ToList();
+        var layout = await cli.States.LayoutAsync();
         foreach (var (column, n) in stateColumns.Select((c, n) => (c, n)))
         {
-            await tables.State.UpdateEntityAsync(new TableEntity(keys[n % keys.Count], StateKeys.State) { [column] = values[n % values.Length] }, Azure.ETag.All, TableUpdateMode.Merge);
+            var row = layout.StateEntity(keys[n % keys.Count]);
+            row[column] = values[n % values.Length];
+            await tables.State.UpdateEntityAsync(row, Azure.ETag.All, TableUpdateMode.Merge);
         }
 
         foreach (var (value, n) in values.Select((v, n) => (v, n)))
         {
-            await tables.State.UpsertEntityAsync(new TableEntity(keys[n % keys.Count], $"{StateKeys.RunPrefix}{n:D19}-001") { ["Status"] = value, ["Due"] = value, ["Attempt"] = value, ["Count"] = value });
-            await tables.State.UpsertEntityAsync(new TableEntity(keys[n % keys.Count], $"{StateKeys.EditPrefix}{n:D19}-x") { ["Change"] = value, ["DetectedAt"] = value });
+            var key = keys[n % keys.Count];
+            var at = new DateTimeOffset(n, TimeSpan.Zero);
+            await tables.State.UpsertEntityAsync(new TableEntity(layout.Partition(key), layout.RunRow(key, at, 1)) { ["Status"] = value, ["Due"] = value, ["Attempt"] = value, ["Count"] = value });
+            await tables.State.UpsertEntityAsync(new TableEntity(layout.Partition(key), layout.EditRow(key, at, "x")) { ["Change"] = value, ["DetectedAt"] = value });
         }
 
-        await tables.State.UpsertEntityAsync(new TableEntity("no-bar", StateKeys.State) { ["Status"] = "Active" });
+        await tables.State.UpsertEntityAsync(new TableEntity(ShardedLayout.ShardPartition(0), "state|no-bar") { ["Status"] = "Active" });
         await tables.DueIndex.UpsertEntityAsync(new TableEntity(DueIndex.LegacyPartition, "0000000000000000001"));
         await tables.DueIndex.UpsertEntityAsync(new TableEntity(DueIndex.ShardPartition(0), "zzzz|default|x"));
         await tables.DueIndex.UpsertEntityAsync(new TableEntity(ShardStore.Partition, "lease-99") { ["Owner"] = 5 });

@@ -21,12 +21,13 @@ public sealed class CleanupJobTests(AzuriteFixture azurite)
         var other = new ScheduleKey("default", "other");
         var old = DateTimeOffset.UtcNow.AddDays(-40);
         var recent = DateTimeOffset.UtcNow.AddHours(-1);
+        var layout = await app.States.LayoutAsync();
         foreach (var finished in new[] { old, recent })
         {
-            await app.Tables.State.UpsertEntityAsync(new TableEntity(other.Value, StateKeys.Run(finished, 1))
-            {
-                ["Status"] = "Succeeded", ["FinishedAt"] = finished.ToUniversalTime().ToString("O"),
-            });
+            var row = layout.RunEntity(other, finished, 1);
+            row["Status"] = "Succeeded";
+            row["FinishedAt"] = finished.ToUniversalTime().ToString("O");
+            await app.Tables.State.UpsertEntityAsync(row);
         }
 
         var container = new BlobContainerClient(azurite.ConnectionString, app.InputContainer);
@@ -40,7 +41,7 @@ public sealed class CleanupJobTests(AzuriteFixture azurite)
 
         // Assert
         var runs = await app.States.ReadRunsAsync(other);
-        Assert.Equal([StateKeys.Run(recent, 1)], runs.Select(r => r.RowKey));
+        Assert.Equal([layout.RunRow(other, recent, 1)], runs.Select(r => r.RowKey));
         Assert.Equal(Scheduler.Runs.RunStatus.Succeeded, Assert.Single(await app.States.ReadRunsAsync(cleanup)).Status);
         Assert.True(await container.GetBlobClient("processed/fresh.csv").ExistsAsync());
     }

@@ -1,4 +1,3 @@
-using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
@@ -9,7 +8,7 @@ using Scheduler.Jobs;
 namespace Scheduler.App.Jobs;
 
 /// <summary>Prunes ledger rows and processed blobs (in the allowed input containers) older than Args.days.</summary>
-public sealed class CleanupJob(SchedulerTables schedulerTables, BlobServiceClient blobs, SchedulerOptions options, TimeProvider clock) : IJob
+internal sealed class CleanupJob(StateStore states, BlobServiceClient blobs, SchedulerOptions options, TimeProvider clock) : IJob
 {
     public sealed class Settings
     {
@@ -25,7 +24,7 @@ public sealed class CleanupJob(SchedulerTables schedulerTables, BlobServiceClien
         }
 
         var cutoff = clock.GetUtcNow().AddDays(-days);
-        var rows = await PruneLedgerAsync(cutoff, cancellationToken);
+        var rows = await states.DeleteRunsFinishedBeforeAsync(cutoff, cancellationToken);
         var files = 0;
         foreach (var name in options.Inputs.AllowedContainers)
         {
@@ -46,26 +45,5 @@ public sealed class CleanupJob(SchedulerTables schedulerTables, BlobServiceClien
         }
 
         context.Logger.LogInformation("Cleanup removed {Rows} ledger rows and {Files} processed blobs older than {Cutoff:O}", rows, files, cutoff);
-    }
-
-    private async Task<int> PruneLedgerAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
-    {
-        var table = schedulerTables.State;
-        var filter = TableClient.CreateQueryFilter($"RowKey ge {StateKeys.RunPrefix} and RowKey lt {StateKeys.After(StateKeys.RunPrefix)} and FinishedAt lt {cutoff.ToUniversalTime().ToString("O")}");
-        var stale = new List<TableEntity>();
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            stale.Add(row);
-        }
-
-        foreach (var partition in stale.GroupBy(r => r.PartitionKey))
-        {
-            foreach (var chunk in partition.Chunk(100))
-            {
-                await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, Azure.ETag.All)), cancellationToken);
-            }
-        }
-
-        return stale.Count;
     }
 }

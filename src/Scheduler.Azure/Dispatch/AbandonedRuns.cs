@@ -38,7 +38,7 @@ internal sealed class AbandonedRuns(StateStore states, DueIndex index, ConflictR
             }
 
             var ended = clock.GetUtcNow();
-            var ledger = new Azure.Data.Tables.TableEntity(key.Value, StateKeys.Run(claim.Due, claim.Attempt)) { ["HandlerEndedAt"] = Iso.Format(ended) };
+            var ledger = new RunRowMerge(claim.Due, claim.Attempt, new Dictionary<string, object?> { ["HandlerEndedAt"] = Iso.Format(ended) });
             await ChangeAsync(key, planner, s => Completion.ReleaseAbandoned(s, claim.Due, claim.Attempt), ledger);
             logger.LogInformation("The abandoned handler of {ScheduleId} due {Due:O} attempt {Attempt} ended at {EndedAt:O}; its place is free",
                 key.ToString(), claim.Due, claim.Attempt, ended);
@@ -67,7 +67,7 @@ internal sealed class AbandonedRuns(StateStore states, DueIndex index, ConflictR
         return true;
     }
 
-    private async Task<bool> ChangeAsync(ScheduleKey key, DuePlanner planner, Func<ScheduleState, ScheduleState?> change, Azure.Data.Tables.TableEntity? ledger) =>
+    private async Task<bool> ChangeAsync(ScheduleKey key, DuePlanner planner, Func<ScheduleState, ScheduleState?> change, RunRowMerge? ledger) =>
         await retry.ExecuteAsync(async ct =>
         {
             if (await states.GetAsync(key, ct) is not { } current || change(current.State) is not { } state)

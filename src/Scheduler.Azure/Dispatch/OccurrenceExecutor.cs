@@ -123,7 +123,7 @@ internal sealed class OccurrenceExecutor(
             var leaseUntil = planner.LeaseFrom(now);
             var state = Completion.StartQueued(current.State, message.Due, message.Attempt, now, leaseUntil)!;
             var wakeAt = planner.WakeAt(state);
-            var started = LedgerRows.Started(message.Key, message.Due, message.Attempt, now, leaseUntil);
+            var started = LedgerRows.Started(message.Due, message.Attempt, now, leaseUntil);
             var startedState = await states.ReplaceAsync(current, state, wakeAt, now, CancellationToken.None, started); // as a claim: never abandoned once sent
             if (wakeAt != current.WakeAt)
             {

@@ -290,7 +290,7 @@ internal sealed class ScheduleDispatch(
         }
 
         _completionsSincePrune[key.Value] = 0;
-        await states.PruneAsync(key, StateKeys.RunPrefix, options.LedgerRetention, CancellationToken.None);
-        await states.PruneAsync(key, StateKeys.EditPrefix, options.EditRetention, CancellationToken.None);
+        await states.PruneAsync(key, HistoryRows.Runs, options.LedgerRetention, CancellationToken.None);
+        await states.PruneAsync(key, HistoryRows.Edits, options.EditRetention, CancellationToken.None);
     }
 }

@@ -4,18 +4,20 @@ using Scheduler.Jobs;
 
 namespace Scheduler.Hosting;
 
-/// <summary>Start-up work every host does once: create missing tables and publish the job catalog.</summary>
+/// <summary>Start-up work every host does once: create missing tables, read (or write) the tables' layout, and publish the job catalog.</summary>
 internal sealed class SchedulerInitializer(
     SchedulerTables tables,
     JobCatalogStore catalogStore,
     IEnumerable<JobRegistration> registrations,
     JobCatalog catalog,
     DueIndex index,
+    ShardStore shards,
     IServiceProvider services)
 {
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         await tables.CreateIfMissingAsync(cancellationToken);
+        await shards.StateLayoutAsync(cancellationToken); // tables of a layout this version cannot read stop it here, saying why
         await MigrateDueIndexAsync(cancellationToken);
 
         // In either mode: the Functions host polls both queues for RunOccurrence and RecordPoisonOccurrence, and a

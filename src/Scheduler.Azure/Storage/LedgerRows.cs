@@ -7,11 +7,26 @@ using Scheduler.Schedules;
 
 namespace Scheduler.Storage;
 
+/// <summary>Columns to merge into one run's ledger row, which the state store addresses.</summary>
+internal sealed record RunRowMerge(DateTimeOffset Due, int Attempt, IReadOnlyDictionary<string, object?> Columns)
+{
+    public TableEntity ToEntity(StateLayout layout, ScheduleKey key)
+    {
+        var row = layout.RunEntity(key, Due, Attempt);
+        foreach (var (column, value) in Columns)
+        {
+            row[column] = value;
+        }
+
+        return row;
+    }
+}
+
 /// <summary>Builds and reads ledger rows.</summary>
 internal static class LedgerRows
 {
-    public static TableEntity Claimed(ScheduleKey key, string job, ClaimedRun run, string instance, DateTimeOffset now) =>
-        new(key.Value, StateKeys.Run(run.Due, run.Attempt))
+    public static TableEntity Claimed(StateLayout layout, ScheduleKey key, string job, ClaimedRun run, string instance, DateTimeOffset now) =>
+        new(layout.Partition(key), layout.RunRow(key, run.Due, run.Attempt))
         {
             ["Job"] = job,
             ["Status"] = RunStatus.Running.ToString(),
@@ -25,15 +40,15 @@ internal static class LedgerRows
         };
 
     /// <summary>A queued run that started: merged into its Running row, so the ledger holds the lease the state holds.</summary>
-    public static TableEntity Started(ScheduleKey key, DateTimeOffset due, int attempt, DateTimeOffset now, DateTimeOffset leaseUntil) =>
-        new(key.Value, StateKeys.Run(due, attempt))
+    public static RunRowMerge Started(DateTimeOffset due, int attempt, DateTimeOffset now, DateTimeOffset leaseUntil) =>
+        new(due, attempt, new Dictionary<string, object?>
         {
             ["StartedAt"] = Iso.Format(now),
             ["LeaseUntil"] = Iso.Format(leaseUntil),
-        };
+        });
 
-    public static TableEntity Finished(ScheduleKey key, ClaimedRun run, RunOutcome outcome, string instance) =>
-        new(key.Value, StateKeys.Run(run.Due, run.Attempt))
+    public static TableEntity Finished(StateLayout layout, ScheduleKey key, ClaimedRun run, RunOutcome outcome, string instance) =>
+        new(layout.Partition(key), layout.RunRow(key, run.Due, run.Attempt))
         {
             ["Status"] = outcome.Status.ToString(),
             ["Due"] = Iso.Format(run.Due),
@@ -48,8 +63,8 @@ internal static class LedgerRows
             ["InputsRead"] = outcome.InputsRead is { Count: > 0 } inputs ? StateEntity.Truncate(JsonSerializer.Serialize(inputs), 30_000) : null,
         };
 
-    public static TableEntity Note(ScheduleKey key, string job, LedgerNote note, string instance, DateTimeOffset now) =>
-        new(key.Value, StateKeys.Run(note.FirstDue, 0))
+    public static TableEntity Note(StateLayout layout, ScheduleKey key, string job, LedgerNote note, string instance, DateTimeOffset now) =>
+        new(layout.Partition(key), layout.RunRow(key, note.FirstDue, 0))
         {
             ["Job"] = job,
             ["Status"] = note.Status.ToString(),
@@ -66,9 +81,10 @@ internal static class LedgerRows
     /// A run whose lease ran out without a result. Merged into its row: a run lost with its host becomes Lost (outcome
     /// unknown); an abandoned run keeps its TimedOut and only learns that its handler's end was never seen.
     /// </summary>
-    public static TableEntity LeaseEnded(ScheduleKey key, InFlightRun run, DateTimeOffset now)
+    public static TableEntity LeaseEnded(StateLayout layout, ScheduleKey key, InFlightRun run, DateTimeOffset now)
     {
-        var row = new TableEntity(key.Value, StateKeys.Run(run.Due, run.Attempt)) { ["LeaseEndedAt"] = Iso.Format(now) };
+        var row = layout.RunEntity(key, run.Due, run.Attempt);
+        row["LeaseEndedAt"] = Iso.Format(now);
         if (run.Abandoned)
         {
             row["HandlerEnd"] = $"not seen: instance {run.Instance} stopped before the abandoned handler ended";

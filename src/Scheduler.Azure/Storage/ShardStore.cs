@@ -9,6 +9,9 @@ namespace Scheduler.Storage;
 /// <summary>A lease row as read, with the ETag its next write is conditional on (none: the row does not exist yet).</summary>
 internal sealed record StoredLease(ShardLease Lease, ETag? ETag);
 
+/// <summary>What a deployment's layout row says: how many shards, and where the state table keeps a schedule's rows.</summary>
+internal sealed record TablesLayout(int ShardCount, StateLayout State);
+
 /// <summary>The "shards" partition of the due index table: one layout row and one lease row per shard, read in one query.</summary>
 internal sealed record ShardRows(int ShardCount, IReadOnlyList<StoredLease> Leases, IReadOnlyList<RowFault> Faults);
 
@@ -22,20 +25,28 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
 {
     public const string Partition = "shards";
     public const string LayoutRow = "layout";
-    /// <summary>1: one due partition ("due"), before this row existed. 2: sharded due partitions.</summary>
-    public const int LayoutVersion = 2;
+    /// <summary>
+    /// 1: one due partition ("due"), before this row existed. 2: sharded due partitions ("due-NN"), a state table
+    /// partition per schedule. 3: the state table's rows in shard partitions too (<see cref="ShardedLayout"/>).
+    /// </summary>
+    public const int LayoutVersion = 3;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private int _shardCount;
+    private TablesLayout? _layout;
 
     private TableClient Table => tables.DueIndex;
 
     public static string LeaseRow(int shard) => $"lease-{shard:D2}";
 
     /// <summary>The deployment's shard count: read once (written first, with <see cref="SchedulerOptions.Shards"/>, on new tables).</summary>
-    public async ValueTask<int> ShardCountAsync(CancellationToken cancellationToken)
+    public async ValueTask<int> ShardCountAsync(CancellationToken cancellationToken) => (await LayoutAsync(cancellationToken)).ShardCount;
+
+    /// <summary>Where the state table keeps a schedule's rows, by the layout row's version.</summary>
+    public async ValueTask<StateLayout> StateLayoutAsync(CancellationToken cancellationToken) => (await LayoutAsync(cancellationToken)).State;
+
+    private async ValueTask<TablesLayout> LayoutAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _shardCount) is var known and > 0)
+        if (Volatile.Read(ref _layout) is { } known)
         {
             return known;
         }
@@ -43,12 +54,7 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_shardCount == 0)
-            {
-                _shardCount = await ReadOrCreateLayoutAsync(cancellationToken);
-            }
-
-            return _shardCount;
+            return _layout ??= await ReadOrCreateLayoutAsync(cancellationToken);
         }
         finally
         {
@@ -119,16 +125,21 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
     public async Task<bool> ReleaseAsync(IEnumerable<(int Shard, ETag? ETag)> leases, CancellationToken cancellationToken) =>
         await WriteAsync(leases.Where(l => l.ETag is not null), "", DateTimeOffset.UnixEpoch, cancellationToken) is not null;
 
-    /// <summary>The layout row of tables the scheduler wrote before sharding (none) is written with the configured count.</summary>
-    private async Task<int> ReadOrCreateLayoutAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The layout row, written when missing: layout 3 on new tables, 2 on tables that already hold states (a deployment
+    /// from before the row existed, whose states are in layout 2), with the configured shard count either way.
+    /// </summary>
+    private async Task<TablesLayout> ReadOrCreateLayoutAsync(CancellationToken cancellationToken)
     {
         var existing = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, LayoutRow, cancellationToken: cancellationToken);
         if (!existing.HasValue)
         {
+            var version = await HoldsStatesAsync(cancellationToken) ? PerScheduleLayout.Instance.Version : LayoutVersion;
+            var row = new TableEntity(Partition, LayoutRow) { ["Version"] = version, [CountColumn(version)] = options.Shards };
             try
             {
-                await Table.AddEntityAsync(new TableEntity(Partition, LayoutRow) { ["Version"] = LayoutVersion, ["ShardCount"] = options.Shards }, cancellationToken);
-                return options.Shards;
+                await Table.AddEntityAsync(row, cancellationToken);
+                return Parse(row);
             }
             catch (RequestFailedException ex) when (ex.Status == 409)
             {
@@ -136,18 +147,51 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
             }
         }
 
-        var row = existing.Value!;
+        return Parse(existing.Value!);
+    }
+
+    /// <summary>Layout 3 keeps the count in a column layout 2 does not know, so a process of layout 2 refuses these tables (it stops, naming the row) instead of writing states where layout 3 does not look.</summary>
+    private static string CountColumn(int version) => version >= 3 ? "Shards" : "ShardCount";
+
+    private TablesLayout Parse(TableEntity row)
+    {
         var reader = new RowReader(row);
-        var count = reader.Int("ShardCount", 1, ShardMap.MaxCount);
-        if (count is null || reader.Faults.Count > 0)
+        var version = reader.Int("Version", 1, int.MaxValue) ?? PerScheduleLayout.Instance.Version;
+        var where = $"{Table.Name} row (PartitionKey \"{Partition}\", RowKey \"{LayoutRow}\")";
+        if (version > LayoutVersion)
         {
-            var why = reader.Faults.Count > 0 ? string.Join("; ", reader.Faults) : "ShardCount is missing";
             throw new InvalidOperationException(
-                $"{Table.Name} row (PartitionKey \"{Partition}\", RowKey \"{LayoutRow}\") says how many shards this deployment's due index has, and it does not read: {why}. "
-                + $"Set ShardCount (Int32) back to the number of \"due-NN\" partitions the table holds (new tables get {options.Shards}); until then no due entry can be placed.");
+                $"{where} says these tables have layout {version}, written by a newer version of the scheduler; this version reads layouts up to {LayoutVersion}. Run the newer version.");
         }
 
-        return count.Value;
+        var column = CountColumn(version);
+        var count = reader.Int(column, 1, ShardMap.MaxCount);
+        if (count is null || reader.Faults.Count > 0)
+        {
+            var why = reader.Faults.Count > 0 ? string.Join("; ", reader.Faults) : $"{column} is missing";
+            throw new InvalidOperationException(
+                $"{where} says how many shards this deployment's tables have, and it does not read: {why}. "
+                + $"Set {column} (Int32) back to the number of \"due-NN\" partitions the due index holds (new tables get {options.Shards}); until then no schedule can be placed.");
+        }
+
+        return new TablesLayout(count.Value, version >= 3 ? new ShardedLayout(count.Value) : PerScheduleLayout.Instance);
+    }
+
+    private async Task<bool> HoldsStatesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var page in tables.State.QueryAsync<TableEntity>(maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken).AsPages())
+            {
+                return page.Values.Count > 0 || page.ContinuationToken is not null;
+            }
+
+            return false;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return false; // no state table yet: new tables
+        }
     }
 
     private static TableEntity LeaseEntity(int shard, string owner, DateTimeOffset expiresAt) =>

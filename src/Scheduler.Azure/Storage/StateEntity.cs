@@ -9,9 +9,9 @@ namespace Scheduler.Storage;
 /// <summary>Maps <see cref="ScheduleState"/> to and from its row. Lists are JSON columns; times are ISO strings.</summary>
 internal static class StateEntity
 {
-    public static TableEntity ToEntity(ScheduleKey key, ScheduleState state, DateTimeOffset? wakeAt, string? job, DateTimeOffset now)
+    public static TableEntity ToEntity(StateLayout layout, ScheduleKey key, ScheduleState state, DateTimeOffset? wakeAt, string? job, DateTimeOffset now)
     {
-        var entity = new TableEntity(key.Value, StateKeys.State)
+        var entity = new TableEntity(layout.Partition(key), layout.StateRow(key))
         {
             ["Group"] = key.Group,
             ["Id"] = key.Id,

@@ -12,11 +12,15 @@ internal static class StateKeys
     public const string RunPrefix = "run-";
     public const string EditPrefix = "edit-";
 
-    public static string Run(DateTimeOffset due, int attempt) =>
-        $"{RunPrefix}{Reverse(due)}-{attempt.ToString("D3", CultureInfo.InvariantCulture)}";
+    public static string Run(DateTimeOffset due, int attempt) => RunPrefix + RunSuffix(due, attempt);
 
-    public static string Edit(DateTimeOffset detectedAt, string instance) =>
-        $"{EditPrefix}{Reverse(detectedAt)}-{instance}";
+    public static string Edit(DateTimeOffset detectedAt, string instance) => EditPrefix + EditSuffix(detectedAt, instance);
+
+    /// <summary>What tells one run of a schedule from another: its due time (newest first) and attempt.</summary>
+    public static string RunSuffix(DateTimeOffset due, int attempt) => $"{Reverse(due)}-{attempt.ToString("D3", CultureInfo.InvariantCulture)}";
+
+    /// <summary>What tells one edit of a schedule from another: when it was seen (newest first) and by which instance.</summary>
+    public static string EditSuffix(DateTimeOffset detectedAt, string instance) => $"{Reverse(detectedAt)}-{instance}";
 
     /// <summary>The exclusive upper bound of keys starting with <paramref name="prefix"/>.</summary>
     public static string After(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);

@@ -17,9 +17,12 @@ internal sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ET
 /// changes a state commits in one entity-group transaction, conditional on the state's ETag, together with the ledger
 /// or edit rows it implies: a claim and its ledger row land together or not at all.
 /// </summary>
-internal sealed class StateStore(SchedulerTables tables)
+internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
 {
     private TableClient Table => tables.State;
+
+    /// <summary>Where rows live in this deployment's state table.</summary>
+    public ValueTask<StateLayout> LayoutAsync(CancellationToken cancellationToken = default) => shards.StateLayoutAsync(cancellationToken);
 
     public async Task<LoadedState?> GetAsync(ScheduleKey key, CancellationToken cancellationToken = default) =>
         await GetEntityAsync(key, cancellationToken) is { } entity ? Load(key, entity) : null;
@@ -27,7 +30,8 @@ internal sealed class StateStore(SchedulerTables tables)
     /// <summary>The state row as stored, unparsed (for the quarantine's copy).</summary>
     public async Task<TableEntity?> GetEntityAsync(ScheduleKey key, CancellationToken cancellationToken = default)
     {
-        var response = await Table.GetEntityIfExistsAsync<TableEntity>(key.Value, StateKeys.State, cancellationToken: cancellationToken);
+        var layout = await LayoutAsync(cancellationToken);
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(layout.Partition(key), layout.StateRow(key), cancellationToken: cancellationToken);
         return response.HasValue ? response.Value : null;
     }
 
@@ -36,13 +40,14 @@ internal sealed class StateStore(SchedulerTables tables)
     {
         var key = current.Key;
         var job = current.Job ?? "";
+        var layout = await LayoutAsync(cancellationToken);
         var actions = new List<TableTransactionAction>
         {
-            new(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(key, plan.State, wakeAt, current.Job, now), current.ETag),
+            new(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(layout, key, plan.State, wakeAt, current.Job, now), current.ETag),
         };
-        actions.AddRange(plan.Expired.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.LeaseEnded(key, r, now))));
-        actions.AddRange(plan.Claims.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Claimed(key, job, c, instance, now))));
-        actions.AddRange(plan.Notes.Select(n => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(key, job, n, instance, now))));
+        actions.AddRange(plan.Expired.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.LeaseEnded(layout, key, r, now))));
+        actions.AddRange(plan.Claims.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Claimed(layout, key, job, c, instance, now))));
+        actions.AddRange(plan.Notes.Select(n => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(layout, key, job, n, instance, now))));
         var response = await Table.SubmitTransactionAsync(actions, cancellationToken);
         return current with { State = plan.State, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
     }
@@ -50,7 +55,8 @@ internal sealed class StateStore(SchedulerTables tables)
     /// <summary>Records a finished run: its ledger row, and (when it still holds its claim) the state it leaves, If-Match.</summary>
     public async Task<LoadedState> CommitCompletionAsync(LoadedState current, ScheduleState? state, DateTimeOffset? wakeAt, ClaimedRun run, RunOutcome outcome, string instance, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var ledger = new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.Finished(current.Key, run, outcome, instance));
+        var layout = await LayoutAsync(cancellationToken);
+        var ledger = new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.Finished(layout, current.Key, run, outcome, instance));
         if (state is null)
         {
             await Table.SubmitTransactionAsync([ledger], cancellationToken);
@@ -58,23 +64,24 @@ internal sealed class StateStore(SchedulerTables tables)
         }
 
         var response = await Table.SubmitTransactionAsync(
-            [new TableTransactionAction(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(current.Key, state, wakeAt, current.Job, now), current.ETag), ledger],
+            [new TableTransactionAction(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(layout, current.Key, state, wakeAt, current.Job, now), current.ETag), ledger],
             cancellationToken);
         return current with { State = state, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
     }
 
-    /// <summary>Writes a state (a manual trigger request, a started or released run), If-Match, with an optional ledger row merged in the same transaction.</summary>
-    public async Task<LoadedState> ReplaceAsync(LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, DateTimeOffset now, CancellationToken cancellationToken, TableEntity? ledgerMerge = null)
+    /// <summary>Writes a state (a manual trigger request, a started or released run), If-Match, with an optional merge into one of its ledger rows in the same transaction.</summary>
+    public async Task<LoadedState> ReplaceAsync(LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, DateTimeOffset now, CancellationToken cancellationToken, RunRowMerge? ledger = null)
     {
-        var stateEntity = StateEntity.ToEntity(current.Key, state, wakeAt, current.Job, now);
-        if (ledgerMerge is null)
+        var layout = await LayoutAsync(cancellationToken);
+        var stateEntity = StateEntity.ToEntity(layout, current.Key, state, wakeAt, current.Job, now);
+        if (ledger is null)
         {
             var response = await Table.UpdateEntityAsync(stateEntity, current.ETag, TableUpdateMode.Replace, cancellationToken);
             return current with { State = state, ETag = response.Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
         }
 
         var batch = await Table.SubmitTransactionAsync(
-            [new TableTransactionAction(TableTransactionActionType.UpdateReplace, stateEntity, current.ETag), new TableTransactionAction(TableTransactionActionType.UpsertMerge, ledgerMerge)],
+            [new TableTransactionAction(TableTransactionActionType.UpdateReplace, stateEntity, current.ETag), new TableTransactionAction(TableTransactionActionType.UpsertMerge, ledger.ToEntity(layout, current.Key))],
             cancellationToken);
         return current with { State = state, ETag = batch.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
     }
@@ -83,8 +90,9 @@ internal sealed class StateStore(SchedulerTables tables)
     /// <param name="dropped">Overdue occurrences the change means will not run (<see cref="DefinitionChange.Overdue"/>): their Missed row commits with the edit.</param>
     public async Task CommitEditAsync(ScheduleKey key, LoadedState? current, ScheduleState state, DateTimeOffset? wakeAt, string? job, EditEntry edit, string instance, CancellationToken cancellationToken, LedgerNote? dropped = null)
     {
-        var stateEntity = StateEntity.ToEntity(key, state, wakeAt, job, edit.DetectedAt);
-        var editEntity = new TableEntity(key.Value, StateKeys.Edit(edit.DetectedAt, instance))
+        var layout = await LayoutAsync(cancellationToken);
+        var stateEntity = StateEntity.ToEntity(layout, key, state, wakeAt, job, edit.DetectedAt);
+        var editEntity = new TableEntity(layout.Partition(key), layout.EditRow(key, edit.DetectedAt, instance))
         {
             ["Change"] = edit.Change,
             ["DetectedAt"] = Iso.Format(edit.DetectedAt),
@@ -100,7 +108,7 @@ internal sealed class StateStore(SchedulerTables tables)
         List<TableTransactionAction> actions = [stateAction, new TableTransactionAction(TableTransactionActionType.UpsertReplace, editEntity)];
         if (dropped is not null)
         {
-            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(key, job ?? "", dropped, instance, edit.DetectedAt)));
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(layout, key, job ?? "", dropped, instance, edit.DetectedAt)));
         }
 
         await Table.SubmitTransactionAsync(actions, cancellationToken);
@@ -109,7 +117,7 @@ internal sealed class StateStore(SchedulerTables tables)
     public async Task<IReadOnlyList<LedgerEntry>> ReadRunsAsync(ScheduleKey key, int max = int.MaxValue, CancellationToken cancellationToken = default)
     {
         var rows = new List<LedgerEntry>();
-        await foreach (var e in Table.QueryAsync<TableEntity>(RangeFilter(key, StateKeys.RunPrefix), cancellationToken: cancellationToken))
+        await foreach (var e in Table.QueryAsync<TableEntity>(await HistoryFilterAsync(key, HistoryRows.Runs, cancellationToken), cancellationToken: cancellationToken))
         {
             rows.Add(LedgerRows.Read(e));
             if (rows.Count >= max)
@@ -124,7 +132,7 @@ internal sealed class StateStore(SchedulerTables tables)
     public async Task<IReadOnlyList<EditEntry>> ReadEditsAsync(ScheduleKey key, int max = int.MaxValue, CancellationToken cancellationToken = default)
     {
         var rows = new List<EditEntry>();
-        await foreach (var e in Table.QueryAsync<TableEntity>(RangeFilter(key, StateKeys.EditPrefix), cancellationToken: cancellationToken))
+        await foreach (var e in Table.QueryAsync<TableEntity>(await HistoryFilterAsync(key, HistoryRows.Edits, cancellationToken), cancellationToken: cancellationToken))
         {
             rows.Add(LedgerRows.ReadEdit(e));
             if (rows.Count >= max)
@@ -136,16 +144,16 @@ internal sealed class StateStore(SchedulerTables tables)
         return rows;
     }
 
-    /// <summary>Deletes all but the newest <paramref name="keep"/> rows with the given prefix (ledger or edits).</summary>
-    public async Task<int> PruneAsync(ScheduleKey key, string prefix, int keep, CancellationToken cancellationToken = default)
+    /// <summary>Deletes all but the newest <paramref name="keep"/> of a schedule's runs or edits.</summary>
+    public async Task<int> PruneAsync(ScheduleKey key, HistoryRows rows, int keep, CancellationToken cancellationToken = default)
     {
         var stale = new List<TableTransactionAction>();
         var seen = 0;
-        await foreach (var e in Table.QueryAsync<TableEntity>(RangeFilter(key, prefix), select: ["RowKey"], cancellationToken: cancellationToken))
+        await foreach (var e in Table.QueryAsync<TableEntity>(await HistoryFilterAsync(key, rows, cancellationToken), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
             if (++seen > keep)
             {
-                stale.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(key.Value, e.RowKey), ETag.All));
+                stale.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(e.PartitionKey, e.RowKey), ETag.All));
             }
         }
 
@@ -157,24 +165,50 @@ internal sealed class StateStore(SchedulerTables tables)
         return stale.Count;
     }
 
+    /// <summary>Deletes every schedule's ledger rows of runs that finished before <paramref name="cutoff"/>; returns how many.</summary>
+    public async Task<int> DeleteRunsFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
+    {
+        var layout = await LayoutAsync(cancellationToken);
+        var finishedBefore = TableClient.CreateQueryFilter($"FinishedAt lt {Iso.Format(cutoff)}");
+        var stale = new List<TableEntity>();
+        foreach (var filter in layout.RunRowsFilters(finishedBefore))
+        {
+            await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+            {
+                stale.Add(row);
+            }
+        }
+
+        foreach (var partition in stale.GroupBy(r => r.PartitionKey))
+        {
+            foreach (var chunk in partition.Chunk(100))
+            {
+                await Table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
+            }
+        }
+
+        return stale.Count;
+    }
+
     /// <summary>
     /// Every state row's key, definition ETag and status: what the reconciler compares definitions against. A row whose
     /// key or columns do not read is passed to <paramref name="bad"/> and left out (the reconciler then applies the
-    /// schedule's definition again, as for a new entry).
+    /// schedule's definition again, as for a new entry); the flag says whether the row is a schedule's state at all.
     /// </summary>
     public async IAsyncEnumerable<(ScheduleKey Key, string? DefinitionETag, ScheduleStatus Status)> ScanAsync(
-        Action<RowFault, TableEntity> bad,
+        Action<RowFault, TableEntity, bool> bad,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {StateKeys.State}");
-        await foreach (var e in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "DefinitionETag", "Status"], cancellationToken: cancellationToken))
+        var layout = await LayoutAsync(cancellationToken);
+        await foreach (var e in QueryStateRowsAsync(layout, ["PartitionKey", "RowKey", "DefinitionETag", "Status"], cancellationToken))
         {
             var row = new RowReader(e);
             var etag = row.Text("DefinitionETag");
             var status = row.Named<ScheduleStatus>("Status");
-            if (!ScheduleKey.TryParse(e.PartitionKey, out var key) || row.Faults.Count > 0)
+            var namesSchedule = layout.TryReadStateKey(e, out var key, out var reason);
+            if (!namesSchedule || row.Faults.Count > 0)
             {
-                bad(Fault(e, row.Faults), e);
+                bad(Fault(e, [.. namesSchedule ? Array.Empty<string>() : [reason], .. row.Faults]), e, namesSchedule);
                 continue;
             }
 
@@ -182,20 +216,20 @@ internal sealed class StateStore(SchedulerTables tables)
         }
     }
 
-    /// <summary>Every state row in full (for tools: listing, doctor); rows whose PartitionKey is not a schedule key go to <paramref name="bad"/>.</summary>
+    /// <summary>Every state row in full (for tools: listing, doctor); rows that name no schedule go to <paramref name="bad"/>.</summary>
     public async Task<IReadOnlyList<LoadedState>> ListAsync(ICollection<RowFault>? bad, CancellationToken cancellationToken = default)
     {
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {StateKeys.State}");
+        var layout = await LayoutAsync(cancellationToken);
         var states = new List<LoadedState>();
-        await foreach (var e in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        await foreach (var e in QueryStateRowsAsync(layout, null, cancellationToken))
         {
-            if (ScheduleKey.TryParse(e.PartitionKey, out var key))
+            if (layout.TryReadStateKey(e, out var key, out var reason))
             {
                 states.Add(Load(key, e));
             }
             else
             {
-                bad?.Add(Fault(e, []));
+                bad?.Add(Fault(e, [reason]));
             }
         }
 
@@ -207,11 +241,11 @@ internal sealed class StateStore(SchedulerTables tables)
     /// <summary>Every state row, the few columns an overview needs (one narrow row per schedule; ledger and edit rows are not sent).</summary>
     public async IAsyncEnumerable<StateSummary> SummarizeAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {StateKeys.State}");
-        string[] columns = ["PartitionKey", "Job", "Status", "Error", "NextDue", "InFlightCount", "LastStatus", "LastFinishedAt", "LastError"];
-        await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: columns, cancellationToken: cancellationToken))
+        var layout = await LayoutAsync(cancellationToken);
+        string[] columns = ["PartitionKey", "RowKey", "Job", "Status", "Error", "NextDue", "InFlightCount", "LastStatus", "LastFinishedAt", "LastError"];
+        await foreach (var e in QueryStateRowsAsync(layout, columns, cancellationToken))
         {
-            if (!ScheduleKey.TryParse(e.PartitionKey, out var key))
+            if (!layout.TryReadStateKey(e, out var key, out _))
             {
                 continue; // not a schedule's row: the quarantine reports those
             }
@@ -222,14 +256,23 @@ internal sealed class StateStore(SchedulerTables tables)
         }
     }
 
-    /// <summary>What is wrong with a state row, for the quarantine and for tools.</summary>
-    public RowFault Fault(TableEntity e, IReadOnlyList<string> faults) => new(
-        Table.Name,
-        e.PartitionKey,
-        e.RowKey,
-        ScheduleKey.TryParse(e.PartitionKey, out _)
-            ? string.Join("; ", faults)
-            : $"PartitionKey is not a schedule key (group|id){(faults.Count > 0 ? "; " + string.Join("; ", faults) : "")}");
+    /// <summary>What is wrong with a state table row, for the quarantine and for tools.</summary>
+    public RowFault Fault(TableEntity e, IReadOnlyList<string> faults) => new(Table.Name, e.PartitionKey, e.RowKey, string.Join("; ", faults));
+
+    private async IAsyncEnumerable<TableEntity> QueryStateRowsAsync(StateLayout layout, string[]? select,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var filter in layout.StateRowsFilters())
+        {
+            await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: select, cancellationToken: cancellationToken))
+            {
+                yield return e;
+            }
+        }
+    }
+
+    private async ValueTask<string> HistoryFilterAsync(ScheduleKey key, HistoryRows rows, CancellationToken cancellationToken) =>
+        (await LayoutAsync(cancellationToken)).HistoryFilter(key, rows);
 
     private static LoadedState Load(ScheduleKey key, TableEntity entity)
     {
@@ -239,7 +282,4 @@ internal sealed class StateStore(SchedulerTables tables)
         var job = row.Text("Job");
         return new(key, state, entity.ETag, wakeAt, job, [.. faults, .. row.Faults]);
     }
-
-    private static string RangeFilter(ScheduleKey key, string prefix) =>
-        TableClient.CreateQueryFilter($"PartitionKey eq {key.Value} and RowKey ge {prefix} and RowKey lt {StateKeys.After(prefix)}");
 }

@@ -115,8 +115,9 @@ internal static class DoctorCommand
             "quarantined row",
             $"{q.Fault}; set aside {Times.Iso(q.LastSeenAt)} by {q.Instance}{(q.Original is { } o ? $"; as it was: {(o.Length > 300 ? o[..300] + "…" : o)}" : "")}")).ToList();
         var known = quarantined.Select(q => (q.Fault.Table, q.Fault.PartitionKey, q.Fault.RowKey)).ToHashSet();
+        var layout = await session.States.LayoutAsync(ct);
         var unreported = badStates
-            .Concat(states.Where(s => s.Faults.Count > 0).Select(s => new RowFault(session.Tables.State.Name, s.Key.Value, StateKeys.State, string.Join("; ", s.Faults))))
+            .Concat(states.Where(s => s.Faults.Count > 0).Select(s => new RowFault(session.Tables.State.Name, layout.Partition(s.Key), layout.StateRow(s.Key), string.Join("; ", s.Faults))))
             .Concat(await session.Index.FindBadRowsAsync(ct))
             .Where(f => !known.Contains((f.Table, f.PartitionKey, f.RowKey)));
         findings.AddRange(unreported.Select(f => new Finding($"{f.Table} row", "unreadable row", $"{f}; the dispatcher sets it aside when it reads it; fix or delete the row")));

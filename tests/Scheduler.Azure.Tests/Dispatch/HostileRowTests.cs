@@ -78,9 +78,13 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         var key = new ScheduleKey("default", "damaged");
         var (restarted, _, _) = await StartAsync(prefix, recorder, clock);
         await using var __ = restarted;
-        await restarted.Tables.State.UpdateEntityAsync(
-            new TableEntity(key.Value, StateKeys.State) { ["InFlight"] = "garbage", ["Status"] = 42, ["LastDue"] = "yesterday-ish", ["NextDue"] = 5L, ["Pending"] = "[[1,2]]" },
-            Azure.ETag.All, TableUpdateMode.Merge);
+        var damage = await restarted.StateRowAsync(key);
+        foreach (var (column, value) in new Dictionary<string, object> { ["InFlight"] = "garbage", ["Status"] = 42, ["LastDue"] = "yesterday-ish", ["NextDue"] = 5L, ["Pending"] = "[[1,2]]" })
+        {
+            damage[column] = value;
+        }
+
+        await restarted.Tables.State.UpdateEntityAsync(damage, Azure.ETag.All, TableUpdateMode.Merge);
 
         // Act: the tools read it, a restarted host's start-up pass and ticks go on
         var read = await restarted.States.GetAsync(key);
@@ -100,7 +104,7 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         Assert.Equal(Start.AddSeconds(90), repaired.State.LastDue);
         Assert.Equal([IdempotencyKeys.For(key, Start.AddSeconds(30)), IdempotencyKeys.For(key, Start.AddSeconds(90))], recorder.Runs.Select(r => r.Key).Order());
         var quarantined = Assert.Single(await restarted.Services.GetRequiredService<RowQuarantine>().ListAsync());
-        Assert.Equal((key.Value, StateKeys.State), (quarantined.Fault.PartitionKey, quarantined.Fault.RowKey));
+        Assert.Equal((damage.PartitionKey, damage.RowKey), (quarantined.Fault.PartitionKey, quarantined.Fault.RowKey));
         Assert.Contains("garbage", quarantined.Original);
     }
 
@@ -113,8 +117,14 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         await using var _ = harness;
         await EveryMinuteAsync(harness, "old");
         await harness.Reconciler.ReconcileAsync(default);
-        await harness.Tables.State.UpdateEntityAsync(new TableEntity("default|old", StateKeys.State) { ["Status"] = true, ["DefinitionETag"] = 7 }, Azure.ETag.All, TableUpdateMode.Merge);
-        await harness.Tables.State.UpsertEntityAsync(new TableEntity("not-a-schedule-key", StateKeys.State) { ["Status"] = "Active" });
+        var old = await harness.StateRowAsync(new ScheduleKey("default", "old"));
+        old["Status"] = true;
+        old["DefinitionETag"] = 7;
+        await harness.Tables.State.UpdateEntityAsync(old, Azure.ETag.All, TableUpdateMode.Merge);
+        await harness.Tables.State.UpsertEntityAsync(new TableEntity(ShardedLayout.ShardPartition(0), "state|not-a-schedule-key") { ["Status"] = "Active" });
+        var elsewhere = await harness.StateRowAsync(new ScheduleKey("default", "elsewhere"));
+        var wrongShard = ShardedLayout.ShardPartition((int.Parse(elsewhere.PartitionKey[^2..], System.Globalization.CultureInfo.InvariantCulture) + 1) % 8);
+        await harness.Tables.State.UpsertEntityAsync(new TableEntity(wrongShard, elsewhere.RowKey) { ["Status"] = "Active" });
         await EveryMinuteAsync(harness, "new");
 
         // Act: a new process's first pass
@@ -127,8 +137,9 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         Assert.Equal(Scheduler.Planning.ScheduleStatus.Active, (await restarted.States.GetAsync(new ScheduleKey("default", "new")))!.State.Status);
         Assert.Empty((await restarted.States.GetAsync(new ScheduleKey("default", "old")))!.Faults);
         var quarantined = await restarted.Services.GetRequiredService<RowQuarantine>().ListAsync();
-        Assert.Contains(quarantined, q => q.Fault.PartitionKey == "not-a-schedule-key" && q.Fault.Reason.Contains("not a schedule key", StringComparison.Ordinal));
-        Assert.Contains(quarantined, q => q.Fault.PartitionKey == "default|old");
+        Assert.Contains(quarantined, q => q.Fault.RowKey == "state|not-a-schedule-key" && q.Fault.Reason.Contains("not a schedule key", StringComparison.Ordinal));
+        Assert.Contains(quarantined, q => q.Fault.PartitionKey == wrongShard && q.Fault.Reason.Contains($"belongs in partition \"{elsewhere.PartitionKey}\"", StringComparison.Ordinal));
+        Assert.Contains(quarantined, q => q.Fault.PartitionKey == old.PartitionKey && q.Fault.RowKey == old.RowKey);
     }
 
     [Fact]
@@ -142,7 +153,8 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         clock.Advance(TimeSpan.FromSeconds(31));
         await harness.Dispatcher.TickAsync();
         var key = new ScheduleKey("default", "deleted");
-        await harness.Tables.State.DeleteEntityAsync(key.Value, StateKeys.State);
+        var row = await harness.StateRowAsync(key);
+        await harness.Tables.State.DeleteEntityAsync(row.PartitionKey, row.RowKey);
 
         // Act
         clock.Advance(TimeSpan.FromMinutes(1));
@@ -170,9 +182,10 @@ public sealed class HostileRowTests(AzuriteFixture azurite)
         await harness.Dispatcher.TickAsync();
         var key = new ScheduleKey("default", "x");
         var run = (await harness.States.ReadRunsAsync(key))[0];
-        var edit = (await harness.Tables.State.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {key.Value} and RowKey ge {StateKeys.EditPrefix} and RowKey lt {StateKeys.After(StateKeys.EditPrefix)}")).ToListAsync())[0];
-        await harness.Tables.State.UpdateEntityAsync(new TableEntity(key.Value, run.RowKey) { ["Status"] = 3.5, ["Due"] = "soon", ["Attempt"] = "first" }, Azure.ETag.All, TableUpdateMode.Merge);
-        await harness.Tables.State.UpdateEntityAsync(new TableEntity(key.Value, edit.RowKey) { ["DetectedAt"] = Guid.NewGuid(), ["Change"] = 1 }, Azure.ETag.All, TableUpdateMode.Merge);
+        var layout = await harness.States.LayoutAsync();
+        var edit = (await harness.Tables.State.QueryAsync<TableEntity>(layout.HistoryFilter(key, HistoryRows.Edits)).ToListAsync())[0];
+        await harness.Tables.State.UpdateEntityAsync(new TableEntity(layout.Partition(key), run.RowKey) { ["Status"] = 3.5, ["Due"] = "soon", ["Attempt"] = "first" }, Azure.ETag.All, TableUpdateMode.Merge);
+        await harness.Tables.State.UpdateEntityAsync(new TableEntity(layout.Partition(key), edit.RowKey) { ["DetectedAt"] = Guid.NewGuid(), ["Change"] = 1 }, Azure.ETag.All, TableUpdateMode.Merge);
         await harness.Tables.Jobs.UpsertEntityAsync(new TableEntity(JobCatalogStore.SettingsPartition, "validation") { ["AllowedContainers"] = 12, ["MaxTimeoutSeconds"] = "forever" });
         await harness.Tables.Jobs.UpsertEntityAsync(new TableEntity(JobCatalogStore.Partition, "weird") { ["Description"] = new byte[] { 1, 2 } });
 

@@ -178,7 +178,7 @@ public sealed class JobRunTests(AzuriteFixture azurite)
         // Act
         await harness.Dispatcher.TickAsync();
         var afterTick = await harness.States.ReadRunsAsync(Key);
-        await harness.States.PruneAsync(Key, Scheduler.Storage.StateKeys.RunPrefix, 10);
+        await harness.States.PruneAsync(Key, Scheduler.Storage.HistoryRows.Runs, 10);
         var afterPrune = await harness.States.ReadRunsAsync(Key);
 
         // Assert

@@ -33,21 +33,18 @@ public sealed class LostIndexEntryTests(AzuriteFixture azurite)
         {
             await ProcessNextAsync(message, pipeline);
             var uri = Uri.UnescapeDataString(message.Request.Uri.ToUri().AbsolutePath);
-            if (message.Request.Method != RequestMethod.Get || !uri.Contains("RowKey='state'", StringComparison.Ordinal) || message.Response.Status != 200
+            if (message.Request.Method != RequestMethod.Get || StateRowRequest.From(uri) is not { } read || message.Response.Status != 200
                 || Interlocked.Exchange(ref _armed, 0) != 1)
             {
                 return;
             }
 
-            var open = uri.IndexOf('(', StringComparison.Ordinal);
-            var state = new TableClient(connectionString, uri[(uri.LastIndexOf('/', open) + 1)..open]);
-            var partition = uri[(uri.IndexOf("PartitionKey='", StringComparison.Ordinal) + 14)..];
-            partition = partition[..partition.IndexOf('\'', StringComparison.Ordinal)];
-            await state.UpdateEntityAsync(new TableEntity(partition, StateKeys.State) { ["TouchedBy"] = "another instance" }, Azure.ETag.All, TableUpdateMode.Merge);
+            await new TableClient(connectionString, read.Table).UpdateEntityAsync(new TableEntity(read.PartitionKey, read.RowKey) { ["TouchedBy"] = "another instance" }, Azure.ETag.All, TableUpdateMode.Merge);
+            var schedule = read.RowKey["state|".Length..];
             var due = new TableClient(connectionString, DueTable);
             await foreach (var entry in due.QueryAsync<TableEntity>())
             {
-                if (entry.RowKey.EndsWith("|" + partition, StringComparison.Ordinal))
+                if (entry.RowKey.EndsWith("|" + schedule, StringComparison.Ordinal))
                 {
                     await due.DeleteEntityAsync(entry.PartitionKey, entry.RowKey);
                 }

@@ -38,7 +38,7 @@ public sealed class ReAddRaceTests(AzuriteFixture azurite)
             {
                 await dueHook();
             }
-            else if (method == RequestMethod.Get && path.Contains("RowKey='state'", StringComparison.Ordinal) && message.Response.Status == 200
+            else if (method == RequestMethod.Get && StateRowRequest.From(path) is not null && message.Response.Status == 200
                 && Interlocked.Exchange(ref _afterStateRead, null) is { } stateHook)
             {
                 await stateHook();

@@ -68,7 +68,7 @@ public sealed class RunEndingTests(AzuriteFixture azurite)
         var runs = await harness.States.ReadRunsAsync(Key);
         Assert.Contains(runs, r => r.Status == RunStatus.TimedOut && r.ErrorMessage!.Contains("keeps its place", StringComparison.Ordinal));
         Assert.Contains(runs, r => r.Status == RunStatus.Skipped);
-        var row = await harness.Tables.State.GetEntityAsync<Azure.Data.Tables.TableEntity>(Key.Value, runs.First(r => r.Status == RunStatus.TimedOut).RowKey);
+        var row = await harness.Tables.State.GetEntityAsync<Azure.Data.Tables.TableEntity>((await harness.StateRowAsync(Key)).PartitionKey, runs.First(r => r.Status == RunStatus.TimedOut).RowKey);
         Assert.NotNull(row.Value.GetString("HandlerEndedAt"));
         Assert.DoesNotContain((await harness.States.GetAsync(Key))!.State.InFlight, r => r.Abandoned);
     }

@@ -212,6 +212,7 @@ public sealed class ShardedDispatchTests(AzuriteFixture azurite)
         var clock = NewClock();
         var recorder = new RunRecorder();
         var keys = Enumerable.Range(0, 30).Select(i => new ScheduleKey(ScheduleKey.DefaultGroup, $"m{i:D2}")).ToList();
+        await SchedulerHarness.SeedLayoutTwoAsync(azurite, prefix); // states as that version wrote them: a partition per schedule
         await using (var old = await StartAsync(prefix, "old", clock, recorder))
         {
             foreach (var key in keys)
@@ -244,7 +245,7 @@ public sealed class ShardedDispatchTests(AzuriteFixture azurite)
             Assert.True(Scheduler.Storage.DueIndex.TryParse(e.RowKey, out var entry, out _));
             Assert.Equal(Scheduler.Storage.DueIndex.ShardPartition(ShardMap.ShardOf(entry.Key, Shards)), e.PartitionKey);
         });
-        Assert.Contains(afterStartUp, e => e.PartitionKey == ShardStore.Partition && e.RowKey == ShardStore.LayoutRow);
+        Assert.Contains(afterStartUp, e => e.PartitionKey == ShardStore.Partition && e.RowKey == ShardStore.LayoutRow && e.GetInt32("Version") == 2);
         Assert.Equal((30, 30), (first.Ran, second.Ran));
         Assert.Equal(60, recorder.Runs.Distinct().Count());
         Assert.Equal(60, recorder.Runs.Count);

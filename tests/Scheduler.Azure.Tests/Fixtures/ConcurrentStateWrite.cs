@@ -32,14 +32,11 @@ public sealed class ConcurrentStateWrite(string connectionString) : HttpPipeline
     {
         await ProcessNextAsync(message, pipeline);
         var uri = Uri.UnescapeDataString(message.Request.Uri.ToUri().AbsolutePath);
-        if (message.Request.Method == RequestMethod.Get && uri.Contains("RowKey='state'", StringComparison.Ordinal)
+        if (message.Request.Method == RequestMethod.Get && StateRowRequest.From(uri) is { } read
             && message.Response.Status == 200 && Interlocked.Exchange(ref _armed, 0) == 1)
         {
-            var open = uri.IndexOf('(', StringComparison.Ordinal);
-            var table = new TableClient(connectionString, uri[(uri.LastIndexOf('/', open) + 1)..open]);
-            var partition = uri[(uri.IndexOf("PartitionKey='", StringComparison.Ordinal) + 14)..];
-            partition = partition[..partition.IndexOf('\'', StringComparison.Ordinal)];
-            await table.UpdateEntityAsync(new TableEntity(partition, "state") { ["TouchedBy"] = "another instance" }, Azure.ETag.All, TableUpdateMode.Merge);
+            var table = new TableClient(connectionString, read.Table);
+            await table.UpdateEntityAsync(new TableEntity(read.PartitionKey, read.RowKey) { ["TouchedBy"] = "another instance" }, Azure.ETag.All, TableUpdateMode.Merge);
             Interferences++;
         }
     }

@@ -6,6 +6,7 @@ using Scheduler.Dispatch;
 using Scheduler.Hosting;
 using Scheduler.Storage;
 using Scheduler.Jobs;
+using Scheduler.Schedules;
 
 namespace Scheduler.Storage.Tests.Fixtures;
 
@@ -47,6 +48,17 @@ internal sealed class SchedulerHarness : IAsyncDisposable
 
         configure?.Invoke(options);
         return new SchedulerHarness(await SchedulerServices.StartAsync(azurite.ConnectionString, options, jobs, services));
+    }
+
+    /// <summary>Where this deployment's state table keeps <paramref name="key"/>'s state row (a person's edits of it in tests go there).</summary>
+    public async Task<TableEntity> StateRowAsync(ScheduleKey key) => (await States.LayoutAsync()).StateEntity(key);
+
+    /// <summary>Writes the layout row of tables from before layout 3 (a partition per schedule) under <paramref name="prefix"/>, as an older version left them.</summary>
+    public static async Task SeedLayoutTwoAsync(AzuriteFixture azurite, string prefix, int shards = 8)
+    {
+        var due = new TableClient(azurite.ConnectionString, prefix + new TableNames().DueIndex);
+        await due.CreateIfNotExistsAsync();
+        await due.AddEntityAsync(new TableEntity(ShardStore.Partition, ShardStore.LayoutRow) { ["Version"] = 2, ["ShardCount"] = shards });
     }
 
     public ValueTask DisposeAsync() => _provider.DisposeAsync();

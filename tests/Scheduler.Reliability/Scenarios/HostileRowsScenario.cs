@@ -58,10 +58,22 @@ internal static class HostileRowsScenario
         return report;
     }
 
+    private static TableEntity Damaged(StateLayout layout, ScheduleKey key, params (string Column, object Value)[] columns)
+    {
+        var row = layout.StateEntity(key);
+        foreach (var (column, value) in columns)
+        {
+            row[column] = value;
+        }
+
+        return row;
+    }
+
     /// <summary>The rows, each of a kind the issue found or the parsers must survive; returns those doctor must name.</summary>
     private static async Task<List<BadRow>> WriteHostileRowsAsync(Rig rig, List<ScheduleKey> victims)
     {
         var tables = rig.Tables;
+        var layout = await rig.States.LayoutAsync();
         var bad = new List<BadRow>
         {
             // A heartbeat whose id is "due" writing into ScheduleDue wrote exactly this one.
@@ -71,13 +83,13 @@ internal static class HostileRowsScenario
             new(tables.DueIndex, new TableEntity(DueIndex.ShardPartition(1), "garbage|default|x")),
             new(tables.DueIndex, new TableEntity(ShardStore.Partition, "not-a-lease") { ["Owner"] = 7 }),
             new(tables.DueIndex, new TableEntity("not-due", "x")),
-            new(tables.State, new TableEntity("not-a-schedule-key", StateKeys.State) { ["Status"] = "Active" }),
+            new(tables.State, new TableEntity(ShardedLayout.ShardPartition(0), "state|not-a-schedule-key") { ["Status"] = "Active" }),
         };
         var damage = new[]
         {
-            new TableEntity(victims[0].Value, StateKeys.State) { ["InFlight"] = "garbage" },
-            new TableEntity(victims[1].Value, StateKeys.State) { ["Status"] = 42, ["Pending"] = "[[1,2]]" },
-            new TableEntity(victims[2].Value, StateKeys.State) { ["LastDue"] = "yesterday", ["NextDue"] = true, ["WakeAt"] = Guid.NewGuid() },
+            Damaged(layout, victims[0], ("InFlight", "garbage")),
+            Damaged(layout, victims[1], ("Status", 42), ("Pending", "[[1,2]]")),
+            Damaged(layout, victims[2], ("LastDue", "yesterday"), ("NextDue", true), ("WakeAt", Guid.NewGuid())),
         };
         foreach (var (row, i) in bad.Select((b, i) => (b, i)))
         {
@@ -90,13 +102,13 @@ internal static class HostileRowsScenario
             bad.Add(new(tables.State, row));
         }
 
-        await tables.State.DeleteEntityAsync(victims[3].Value, StateKeys.State);
+        await tables.State.DeleteEntityAsync(layout.Partition(victims[3]), layout.StateRow(victims[3]));
 
         // Ledger and edit rows of the wrong types: read by tools and by the repair of a damaged state.
         foreach (var victim in victims.Take(2))
         {
-            await tables.State.UpsertEntityAsync(new TableEntity(victim.Value, $"{StateKeys.RunPrefix}9999999999999999999-001") { ["Status"] = 7, ["Due"] = "soon", ["Attempt"] = "one" });
-            await tables.State.UpsertEntityAsync(new TableEntity(victim.Value, $"{StateKeys.EditPrefix}9999999999999999999-x") { ["DetectedAt"] = 3.5, ["Change"] = false });
+            await tables.State.UpsertEntityAsync(new TableEntity(layout.Partition(victim), layout.RunRow(victim, DateTimeOffset.MinValue, 1)) { ["Status"] = 7, ["Due"] = "soon", ["Attempt"] = "one" });
+            await tables.State.UpsertEntityAsync(new TableEntity(layout.Partition(victim), layout.EditRow(victim, DateTimeOffset.MinValue, "x")) { ["DetectedAt"] = 3.5, ["Change"] = false });
         }
 
         await tables.Jobs.UpsertEntityAsync(new TableEntity(JobCatalogStore.Partition, "forged") { ["Description"] = 12, ["ExampleArgs"] = new byte[] { 1 } });
