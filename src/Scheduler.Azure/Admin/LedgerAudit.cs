@@ -33,7 +33,7 @@ internal sealed class LedgerAudit(DefinitionStore definitions, StateStore states
         }
 
         var keys = current.Keys.ToHashSet();
-        await foreach (var (key, _, _) in states.ScanAsync((_, _, _) => { }, cancellationToken))
+        await foreach (var (key, _, _) in states.ScanAsync((_, _) => { }, cancellationToken))
         {
             keys.Add(key); // removed schedules too: their state row stays, marked Deleted
         }

@@ -350,10 +350,10 @@ internal sealed class Reconciler(
     private async Task<Dictionary<string, string?>> PrimeAsync(CancellationToken cancellationToken)
     {
         var applied = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var bad = new List<(RowFault Fault, TableEntity Row)>();
         // A damaged row is left out, so its schedule's definition is applied again (which repairs it); one whose
         // keys name no schedule is only reported.
-        await foreach (var (key, etag, status) in states.ScanAsync((fault, row, namesSchedule) => { if (!namesSchedule) bad.Add((fault, row)); }, cancellationToken))
+        var unnamed = new List<(RowFault Fault, TableEntity Row)>();
+        await foreach (var (key, etag, status) in states.ScanAsync((fault, row) => unnamed.Add((fault, row)), cancellationToken))
         {
             // Invalid entries are looked at again once per process: a redeploy may have registered the missing job.
             if (status != ScheduleStatus.Deleted)
@@ -363,7 +363,7 @@ internal sealed class Reconciler(
             }
         }
 
-        foreach (var (fault, row) in bad)
+        foreach (var (fault, row) in unnamed)
         {
             await quarantine.ReportAsync(fault, row, cancellationToken);
         }

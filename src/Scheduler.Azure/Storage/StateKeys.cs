@@ -3,8 +3,8 @@ using System.Globalization;
 namespace Scheduler.Storage;
 
 /// <summary>
-/// Row keys inside a schedule's partition of the state table. Ledger and edit rows sort newest first (reverse ticks),
-/// so "the last N runs" is a prefix read.
+/// Row keys of layout 2's per-schedule partitions, and the parts every layout's run and edit keys end with. Ledger and
+/// edit rows sort newest first (reverse ticks), so "the last N runs" is a prefix read.
 /// </summary>
 internal static class StateKeys
 {

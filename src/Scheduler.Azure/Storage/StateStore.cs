@@ -13,9 +13,10 @@ internal sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ET
 }
 
 /// <summary>
-/// A schedule's partition of the state table: its state row, its run ledger and its edit history. Everything that
-/// changes a state commits in one entity-group transaction, conditional on the state's ETag, together with the ledger
-/// or edit rows it implies: a claim and its ledger row land together or not at all.
+/// A schedule's rows in the state table: its state row, its run ledger and its edit history, all in one partition
+/// (where, <see cref="StateLayout"/> says). Everything that changes a state commits in one entity-group transaction,
+/// conditional on the state's ETag, together with the ledger or edit rows it implies: a claim and its ledger row land
+/// together or not at all.
 /// </summary>
 internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
 {
@@ -192,27 +193,29 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
 
     /// <summary>
     /// Every state row's key, definition ETag and status: what the reconciler compares definitions against. A row whose
-    /// key or columns do not read is passed to <paramref name="bad"/> and left out (the reconciler then applies the
-    /// schedule's definition again, as for a new entry); the flag says whether the row is a schedule's state at all.
+    /// columns do not read is left out (the reconciler then applies the schedule's definition again, which repairs it);
+    /// a row that is no schedule's state (its keys name none, or another shard's) goes to <paramref name="unnamed"/>.
     /// </summary>
     public async IAsyncEnumerable<(ScheduleKey Key, string? DefinitionETag, ScheduleStatus Status)> ScanAsync(
-        Action<RowFault, TableEntity, bool> bad,
+        Action<RowFault, TableEntity> unnamed,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var layout = await LayoutAsync(cancellationToken);
         await foreach (var e in QueryStateRowsAsync(layout, ["PartitionKey", "RowKey", "DefinitionETag", "Status"], cancellationToken))
         {
-            var row = new RowReader(e);
-            var etag = row.Text("DefinitionETag");
-            var status = row.Named<ScheduleStatus>("Status");
-            var namesSchedule = layout.TryReadStateKey(e, out var key, out var reason);
-            if (!namesSchedule || row.Faults.Count > 0)
+            if (!layout.TryReadStateKey(e, out var key, out var reason))
             {
-                bad(Fault(e, [.. namesSchedule ? Array.Empty<string>() : [reason], .. row.Faults]), e, namesSchedule);
+                unnamed(Fault(e, [reason]), e);
                 continue;
             }
 
-            yield return (key, etag, status ?? ScheduleStatus.Active);
+            var row = new RowReader(e);
+            var etag = row.Text("DefinitionETag");
+            var status = row.Named<ScheduleStatus>("Status");
+            if (row.Faults.Count == 0)
+            {
+                yield return (key, etag, status ?? ScheduleStatus.Active);
+            }
         }
     }
 
