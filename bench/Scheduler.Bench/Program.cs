@@ -128,6 +128,13 @@ async Task MeasureIdleAsync(int size)
     log.WriteLine(FormattableString.Invariant($"idle at {size:N0}: {results.Idle[^1].Requests}"));
 }
 
+// The raw numbers of the parts above are written before the parts below run, so a part that fails cannot lose them.
+var sectionsOnly = options.Parts.All(p => p is "shards" or "processes" or "import");
+if (!sectionsOnly)
+{
+    await WriteSectionAsync(page => BenchMarkdown.Merge(page, BenchMarkdown.Render(results)));
+}
+
 // The parts below write their own sections of the page; a run of one of them alone writes only that section.
 if (options.Runs("shards"))
 {
@@ -147,7 +154,7 @@ if (options.Runs("import"))
     await WriteSectionAsync(page => ImportBench.Merge(page, import, options.Command));
 }
 
-if (options.Parts.All(p => p is "shards" or "processes" or "import"))
+if (sectionsOnly)
 {
     log.WriteLine($"wrote the {string.Join(", ", options.Parts)} section(s) of {options.Output}");
     return 0;
@@ -155,7 +162,6 @@ if (options.Parts.All(p => p is "shards" or "processes" or "import"))
 
 int RepeatsAt(int size) => size >= 10_000 ? 1 : options.Repeats; // a 10,000 run takes minutes on this Azurite
 
-await WriteSectionAsync(page => BenchMarkdown.Merge(page, BenchMarkdown.Render(results)));
 if (options.RunsTargets)
 {
     await WriteSectionAsync(page => TargetsTable.Merge(page, results));
