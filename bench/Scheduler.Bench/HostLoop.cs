@@ -23,8 +23,13 @@ internal static class HostLoop
                 {
                     reports = await instance.Driver.RunInvocationAsync(instance.Driver.NextTickAfter(DateTimeOffset.UtcNow), stopping, onTick);
                 }
-                catch (Exception ex) when (!stopping.IsCancellationRequested)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
+                    if (stopping.IsCancellationRequested)
+                    {
+                        return; // a stop that interrupted a failing invocation
+                    }
+
                     // The Functions host logs a failed invocation and runs the next when its timer fires; so does this loop.
                     Console.Error.WriteLine($"invocation failed: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
                     var untilTimer = instance.Driver.NextTickAfter(DateTimeOffset.UtcNow) - DateTimeOffset.UtcNow;

@@ -19,8 +19,6 @@ internal sealed class ShardedLayout(int shardCount) : StateLayout
 
     public override int Version => 3;
 
-    public int ShardCount => shardCount;
-
     public static string ShardPartition(int shard) => $"shard-{shard:D2}";
 
     public override string Partition(ScheduleKey key) => ShardPartition(ShardMap.ShardOf(key, shardCount));

@@ -1,6 +1,5 @@
 using Azure.Data.Tables;
 using Scheduler.Schedules;
-using Scheduler.Sharding;
 
 namespace Scheduler.Storage;
 
