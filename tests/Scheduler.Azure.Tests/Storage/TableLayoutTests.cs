@@ -96,9 +96,9 @@ public sealed class TableLayoutTests(AzuriteFixture azurite)
         }
 
         await harness.Reconciler.ReconcileAsync(default);
-        foreach (var _ in new[] { 31, 60 })
+        foreach (var seconds in new[] { 31, 60 })
         {
-            clock.Advance(TimeSpan.FromSeconds(_));
+            clock.Advance(TimeSpan.FromSeconds(seconds));
             Assert.Empty((await harness.Dispatcher.TickAsync()).Errors);
         }
 
