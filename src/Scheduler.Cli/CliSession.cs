@@ -29,6 +29,7 @@ internal sealed class CliSession : IAsyncDisposable
     public SchedulerTables Tables => _provider.GetRequiredService<SchedulerTables>();
     public TimeProvider Clock => _provider.GetRequiredService<TimeProvider>();
     public DueIndex Index => _provider.GetRequiredService<DueIndex>();
+    public ShardStore Shards => _provider.GetRequiredService<ShardStore>();
     public RowQuarantine Quarantine => _provider.GetRequiredService<RowQuarantine>();
 
     /// <summary>An admin API that accepts <paramref name="job"/> even when the catalog lacks it (the CLI warns instead).</summary>

@@ -53,6 +53,7 @@ public static class SchedulerFunctionsApp
         builder.Services.AddSchedulerTelemetry(builder.Configuration, functionsWorker: true);
         builder.Services.AddSchedulerDashboard(builder.Configuration);
         builder.Services.AddHostedService<SchedulerStartup>();
+        builder.Services.AddHostedService<LayoutMigrationService>();
         builder.Services.AddSingleton<WorkerShutdown>().AddHostedService(sp => sp.GetRequiredService<WorkerShutdown>()); // stops before the others
         return scheduler;
     }

@@ -1,4 +1,6 @@
 using Azure.Data.Tables;
+using Scheduler.Cli.Commands;
+using Scheduler.Storage;
 using Scheduler.Storage.Tests.Fixtures;
 using Scheduler.Planning;
 using Scheduler.Schedules;
@@ -56,8 +58,22 @@ public sealed class ToolCommandTests(AzuriteFixture azurite)
         Assert.Equal(ScheduleStatus.Finished, (await cli.States.GetAsync(new ScheduleKey("default", "once")))!.State.Status);
         Assert.Equal(0, result.Code);
         Assert.Equal(
-            [$"time zones: tzdb {TimeZones.TzdbVersion} (IANA, through NodaTime)", "1 schedule has run its course (one-shots that ran, schedules past their EndAt): not a problem", "all schedules are healthy"],
+            ["tables: layout 3 (8 shards)", $"time zones: tzdb {TimeZones.TzdbVersion} (IANA, through NodaTime)", "1 schedule has run its course (one-shots that ran, schedules past their EndAt): not a problem", "all schedules are healthy"],
             result.Out.Trim().Split('\n').Select(l => l.Trim()));
+    }
+
+    [Fact]
+    public void DoctorsLayoutLine_SaysHowAMoveFromLayoutTwoStands()
+    {
+        var now = new DateTimeOffset(2031, 1, 1, 9, 0, 0, TimeSpan.Zero);
+        var sharded = new ShardedLayout(8);
+        TablesLayout Moving(DateTimeOffset movesFrom, string? mover, DateTimeOffset until) => new(8, sharded, new StateMove(PerScheduleLayout.Instance, movesFrom, mover, until));
+
+        Assert.Equal("tables: layout 3 (8 shards)", DoctorCommand.LayoutLine(new TablesLayout(8, sharded), now));
+        Assert.StartsWith("tables: layout 2 (8 shards); the first host of this version to start moves them", DoctorCommand.LayoutLine(new TablesLayout(8, PerScheduleLayout.Instance), now));
+        Assert.Equal("tables: moving from layout 2 to 3, announced; rows move from 2031-01-01T09:02:00Z (8 shards)", DoctorCommand.LayoutLine(Moving(now.AddMinutes(2), null, default), now));
+        Assert.Equal("tables: moving from layout 2 to 3; host-2 is moving rows (its hold lasts until 2031-01-01T09:01:00Z)", DoctorCommand.LayoutLine(Moving(now.AddMinutes(-1), "host-2", now.AddMinutes(1)), now));
+        Assert.StartsWith("tables: moving from layout 2 to 3; no host holds the move now", DoctorCommand.LayoutLine(Moving(now.AddMinutes(-3), "host-2", now.AddMinutes(-1)), now));
     }
 
     [Fact]

@@ -36,6 +36,9 @@ public sealed class ReliabilityScenarioTests(ITestOutputHelper output)
     [Fact]
     public Task HostileRows_AreSetAsideAndReported_NothingElseStops() => RunAsync(HostileRowsScenario.RunAsync);
 
+    [Fact]
+    public Task LayoutTwoTables_MoveToLayoutThreeUnderLoad_TheMoverKilled_NothingLostOrRunTwice() => RunAsync(LayoutMoveScenario.RunAsync);
+
     private async Task RunAsync(Func<ScenarioSize, TextWriter, Task<ScenarioReport>> scenario)
     {
         // Act

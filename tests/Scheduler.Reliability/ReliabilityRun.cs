@@ -21,6 +21,7 @@ internal static class ReliabilityRun
             ["queue-duplicates"] = QueueDuplicatesScenario.RunAsync,
             ["edits"] = EditsUnderLoadScenario.RunAsync,
             ["hostile-rows"] = HostileRowsScenario.RunAsync,
+            ["layout-move"] = LayoutMoveScenario.RunAsync,
         };
 
     public static async Task<int> MainAsync(string[] args, TextWriter output)

@@ -17,7 +17,7 @@ internal sealed class SchedulerInitializer(
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         await tables.CreateIfMissingAsync(cancellationToken);
-        await shards.StateLayoutAsync(cancellationToken); // tables of a layout this version cannot read stop it here, saying why
+        await shards.LayoutAsync(cancellationToken); // tables of a layout this version cannot read stop it here, saying why
         await MigrateDueIndexAsync(cancellationToken);
 
         // In either mode: the Functions host polls both queues for RunOccurrence and RecordPoisonOccurrence, and a

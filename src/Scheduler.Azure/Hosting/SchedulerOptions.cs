@@ -53,6 +53,15 @@ public sealed class SchedulerOptions
     /// </summary>
     public TimeSpan ShardLeaseDuration { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Tables of layout 2 (from before the state table was sharded) move to layout 3 in place, in the background, from
+    /// the first start of this version: the move is announced this long before any row moves, and while the tables may
+    /// move every process reads the layout row again every quarter of this, so all have seen it before rows move. A
+    /// process that moves rows and stops is taken over after it. The same on every instance (an app setting). Default
+    /// 2 minutes; 00:00:04 or more.
+    /// </summary>
+    public TimeSpan LayoutMoveNotice { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Ledger rows kept per schedule; older ones are pruned.</summary>
     public int LedgerRetention { get; set; } = 200;
 

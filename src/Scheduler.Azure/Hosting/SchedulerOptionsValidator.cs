@@ -50,6 +50,11 @@ internal sealed partial class SchedulerOptionsValidator : IValidateOptions<Sched
             yield return $"{S}:Shards is {o.Shards}; use 1 to {Sharding.ShardMap.MaxCount} (the default, {Sharding.ShardMap.DefaultCount}, suits up to that many instances)";
         }
 
+        if (o.LayoutMoveNotice < TimeSpan.FromSeconds(4))
+        {
+            yield return $"{S}:LayoutMoveNotice is {o.LayoutMoveNotice}; use 00:00:04 or more (every instance must read the layout row again within a quarter of it)";
+        }
+
         if (o.ShardLeaseDuration < TimeSpan.FromSeconds(2))
         {
             yield return $"{S}:ShardLeaseDuration is {o.ShardLeaseDuration}; use 00:00:02 or more (a crashed instance's shards are taken over after it)";

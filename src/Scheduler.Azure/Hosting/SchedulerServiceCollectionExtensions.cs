@@ -49,6 +49,9 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton(sp => new SchedulerTables(sp.GetRequiredService<Azure.Data.Tables.TableServiceClient>(), options.Tables));
         services.AddSingleton<DefinitionStore>();
         services.AddSingleton<StateStore>();
+        services.AddSingleton<LayoutMove>();
+        services.AddSingleton<StateLocator>();
+        services.AddSingleton<LayoutMigration>();
         services.AddSingleton<ShardStore>();
         services.AddSingleton<DueIndex>();
         services.AddSingleton<ShardLeases>();

@@ -6,11 +6,11 @@ using Scheduler.Sharding;
 
 namespace Scheduler.Storage;
 
-/// <summary>A lease row as read, with the ETag its next write is conditional on (none: the row does not exist yet).</summary>
-internal sealed record StoredLease(ShardLease Lease, ETag? ETag);
-
-/// <summary>What a deployment's layout row says: how many shards, and where the state table keeps a schedule's rows.</summary>
-internal sealed record TablesLayout(int ShardCount, StateLayout State);
+/// <summary>
+/// A lease row as read, with the ETag its next write is conditional on (none: the row does not exist yet), and the
+/// newest layout its holder reads (0: a version from before leases said so, which cannot follow a layout move).
+/// </summary>
+internal sealed record StoredLease(ShardLease Lease, ETag? ETag, int Reads = 0);
 
 /// <summary>The "shards" partition of the due index table: one layout row and one lease row per shard, read in one query.</summary>
 internal sealed record ShardRows(int ShardCount, IReadOnlyList<StoredLease> Leases, IReadOnlyList<RowFault> Faults);
@@ -21,18 +21,20 @@ internal sealed record ShardRows(int ShardCount, IReadOnlyList<StoredLease> Leas
 /// instance's takes and renewals. The shard count is the tables' own: set by <see cref="SchedulerOptions.Shards"/> when
 /// the layout row is first written, read from the row ever after, by every process and tool.
 /// </summary>
-internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions options) : IDisposable
+internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions options, TimeProvider clock) : IDisposable
 {
     public const string Partition = "shards";
     public const string LayoutRow = "layout";
+
     /// <summary>
-    /// 1: one due partition ("due"), before this row existed. 2: sharded due partitions ("due-NN"), a state table
-    /// partition per schedule. 3: the state table's rows in shard partitions too (<see cref="ShardedLayout"/>).
+    /// How long a process goes on with the layout row it read while the row may still change (layouts 2 and 4): a
+    /// quarter of <see cref="SchedulerOptions.LayoutMoveNotice"/>, so every process has seen a move's announcement
+    /// before rows move (<see cref="LayoutMigration"/>). Layout 3 is final and read once.
     /// </summary>
-    public const int LayoutVersion = 3;
+    public TimeSpan LayoutRereadEvery { get; } = options.LayoutMoveNotice / 4;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private TablesLayout? _layout;
+    private volatile LayoutRead? _layout;
 
     private TableClient Table => tables.DueIndex;
 
@@ -41,24 +43,66 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
     /// <summary>The deployment's shard count: read once (written first, with <see cref="SchedulerOptions.Shards"/>, on new tables).</summary>
     public async ValueTask<int> ShardCountAsync(CancellationToken cancellationToken) => (await LayoutAsync(cancellationToken)).ShardCount;
 
-    /// <summary>Where the state table keeps a schedule's rows, by the layout row's version.</summary>
-    public async ValueTask<StateLayout> StateLayoutAsync(CancellationToken cancellationToken) => (await LayoutAsync(cancellationToken)).State;
-
-    private async ValueTask<TablesLayout> LayoutAsync(CancellationToken cancellationToken)
+    /// <summary>The layout row as last read: read again when it may have changed (a move of layout 2 tables) and the read is older than <see cref="LayoutRereadEvery"/>.</summary>
+    public async ValueTask<TablesLayout> LayoutAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _layout) is { } known)
+        if (_layout is { } known && (known.Layout.Version == Layouts.Target || clock.GetUtcNow() - known.ReadAt < LayoutRereadEvery))
         {
-            return known;
+            return known.Layout;
         }
 
+        return await RereadLayoutAsync(known: _layout?.Layout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the layout row again now (a process that finds a schedule's layout-2 rows moved, or gone, learns why at
+    /// once), unless another caller read it since <paramref name="known"/> (null: read it, whatever is known).
+    /// </summary>
+    public async ValueTask<TablesLayout> RereadLayoutAsync(TablesLayout? known, CancellationToken cancellationToken)
+    {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return _layout ??= await ReadOrCreateLayoutAsync(cancellationToken);
+            if (known is not null && _layout is { } current && !ReferenceEquals(current.Layout, known))
+            {
+                return current.Layout; // another caller read it meanwhile
+            }
+
+            var readAt = clock.GetUtcNow();
+            var layout = await ReadOrCreateLayoutAsync(cancellationToken);
+            _layout = new LayoutRead(layout, readAt);
+            return layout;
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>Replaces the layout row, conditional on the ETag of <paramref name="known"/>: the layout written, or null when another process changed the row first.</summary>
+    public async Task<TablesLayout?> ReplaceLayoutAsync(TablesLayout known, TableEntity row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var readAt = clock.GetUtcNow();
+            var response = await Table.UpdateEntityAsync(row, known.ETag, TableUpdateMode.Replace, cancellationToken);
+            row.ETag = response.Headers.ETag!.Value;
+            var layout = Layouts.Parse(row, Table.Name, options.Shards);
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                _layout = new LayoutRead(layout, readAt);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            return layout;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return null;
         }
     }
 
@@ -78,7 +122,7 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
 
             if (TryParseLease(row, count, out var lease, out var reason))
             {
-                leases.Add(new StoredLease(lease, row.ETag));
+                leases.Add(new StoredLease(lease, row.ETag, new RowReader(row).Int("Reads") ?? 0));
             }
             else
             {
@@ -134,12 +178,12 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
         var existing = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, LayoutRow, cancellationToken: cancellationToken);
         if (!existing.HasValue)
         {
-            var version = await HoldsStatesAsync(cancellationToken) ? PerScheduleLayout.Instance.Version : LayoutVersion;
-            var row = new TableEntity(Partition, LayoutRow) { ["Version"] = version, [CountColumn(version)] = options.Shards };
+            var version = await HoldsStatesAsync(cancellationToken) ? PerScheduleLayout.Instance.Version : Layouts.Target;
+            var row = Layouts.New(version, options.Shards);
             try
             {
-                await Table.AddEntityAsync(row, cancellationToken);
-                return Parse(row);
+                row.ETag = (await Table.AddEntityAsync(row, cancellationToken)).Headers.ETag!.Value;
+                return Layouts.Parse(row, Table.Name, options.Shards);
             }
             catch (RequestFailedException ex) when (ex.Status == 409)
             {
@@ -147,34 +191,7 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
             }
         }
 
-        return Parse(existing.Value!);
-    }
-
-    /// <summary>Layout 3 keeps the count in a column layout 2 does not know, so a process of layout 2 refuses these tables (it stops, naming the row) instead of writing states where layout 3 does not look.</summary>
-    private static string CountColumn(int version) => version >= 3 ? "Shards" : "ShardCount";
-
-    private TablesLayout Parse(TableEntity row)
-    {
-        var reader = new RowReader(row);
-        var version = reader.Int("Version", 1, int.MaxValue) ?? PerScheduleLayout.Instance.Version;
-        var where = $"{Table.Name} row (PartitionKey \"{Partition}\", RowKey \"{LayoutRow}\")";
-        if (version > LayoutVersion)
-        {
-            throw new InvalidOperationException(
-                $"{where} says these tables have layout {version}, written by a newer version of the scheduler; this version reads layouts up to {LayoutVersion}. Run the newer version.");
-        }
-
-        var column = CountColumn(version);
-        var count = reader.Int(column, 1, ShardMap.MaxCount);
-        if (count is null || reader.Faults.Count > 0)
-        {
-            var why = reader.Faults.Count > 0 ? string.Join("; ", reader.Faults) : $"{column} is missing";
-            throw new InvalidOperationException(
-                $"{where} says how many shards this deployment's tables have, and it does not read: {why}. "
-                + $"Set {column} (Int32) back to the number of \"due-NN\" partitions the due index holds (new tables get {options.Shards}); until then no schedule can be placed.");
-        }
-
-        return new TablesLayout(count.Value, version >= 3 ? new ShardedLayout(count.Value) : PerScheduleLayout.Instance);
+        return Layouts.Parse(existing.Value!, Table.Name, options.Shards);
     }
 
     private async Task<bool> HoldsStatesAsync(CancellationToken cancellationToken)
@@ -195,7 +212,7 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
     }
 
     private static TableEntity LeaseEntity(int shard, string owner, DateTimeOffset expiresAt) =>
-        new(Partition, LeaseRow(shard)) { ["Owner"] = owner, ["ExpiresAt"] = Iso.Format(expiresAt) };
+        new(Partition, LeaseRow(shard)) { ["Owner"] = owner, ["ExpiresAt"] = Iso.Format(expiresAt), ["Reads"] = Layouts.Moving };
 
     private static bool TryParseLease(TableEntity row, int count, out ShardLease lease, out string reason)
     {
@@ -217,4 +234,6 @@ internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions option
     }
 
     public void Dispose() => _gate.Dispose();
+
+    private sealed record LayoutRead(TablesLayout Layout, DateTimeOffset ReadAt);
 }

@@ -29,6 +29,14 @@ internal sealed class ShardedLayout(int shardCount) : StateLayout
 
     public override string EditRow(ScheduleKey key, DateTimeOffset detectedAt, string instance) => $"{EditKind}{Name(key)}|{StateKeys.EditSuffix(detectedAt, instance)}";
 
+    /// <summary>Where a layout-2 history row ("run-…", "edit-…") of <paramref name="key"/> goes in this layout; null for a row layout 2 did not write.</summary>
+    public string? MovedRowKey(ScheduleKey key, string layoutTwoRowKey) => layoutTwoRowKey switch
+    {
+        _ when layoutTwoRowKey.StartsWith(StateKeys.RunPrefix, StringComparison.Ordinal) => $"{RunKind}{Name(key)}|{layoutTwoRowKey[StateKeys.RunPrefix.Length..]}",
+        _ when layoutTwoRowKey.StartsWith(StateKeys.EditPrefix, StringComparison.Ordinal) => $"{EditKind}{Name(key)}|{layoutTwoRowKey[StateKeys.EditPrefix.Length..]}",
+        _ => null,
+    };
+
     public override string HistoryFilter(ScheduleKey key, HistoryRows rows)
     {
         var prefix = $"{(rows == HistoryRows.Runs ? RunKind : EditKind)}{Name(key)}|";

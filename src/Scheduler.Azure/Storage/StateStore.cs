@@ -10,6 +10,9 @@ namespace Scheduler.Storage;
 internal sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ETag, DateTimeOffset? WakeAt, string? Job, IReadOnlyList<string>? Faults = null)
 {
     public IReadOnlyList<string> Faults { get; init; } = Faults ?? [];
+
+    /// <summary>Where the row was read: writes conditional on its ETag go there (null: the deployment's layout).</summary>
+    public StateLayout? Layout { get; init; }
 }
 
 /// <summary>
@@ -18,22 +21,38 @@ internal sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ET
 /// conditional on the state's ETag, together with the ledger or edit rows it implies: a claim and its ledger row land
 /// together or not at all.
 /// </summary>
-internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
+internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
 {
     private TableClient Table => tables.State;
 
-    /// <summary>Where rows live in this deployment's state table.</summary>
-    public ValueTask<StateLayout> LayoutAsync(CancellationToken cancellationToken = default) => shards.StateLayoutAsync(cancellationToken);
+    /// <summary>Where new rows go in this deployment's state table.</summary>
+    public async ValueTask<StateLayout> LayoutAsync(CancellationToken cancellationToken = default) => (await locator.ViewAsync(cancellationToken)).Layout;
 
     public async Task<LoadedState?> GetAsync(ScheduleKey key, CancellationToken cancellationToken = default) =>
-        await GetEntityAsync(key, cancellationToken) is { } entity ? Load(key, entity) : null;
+        await locator.FindAsync(key, cancellationToken) is { } found ? Load(key, found.Row) with { Layout = found.Layout } : null;
 
     /// <summary>The state row as stored, unparsed (for the quarantine's copy).</summary>
-    public async Task<TableEntity?> GetEntityAsync(ScheduleKey key, CancellationToken cancellationToken = default)
+    public async Task<TableEntity?> GetEntityAsync(ScheduleKey key, CancellationToken cancellationToken = default) =>
+        (await locator.FindAsync(key, cancellationToken))?.Row;
+
+    /// <summary>The layout a write conditional on <paramref name="current"/> goes to.</summary>
+    private async ValueTask<StateLayout> LayoutOfAsync(LoadedState current, CancellationToken cancellationToken) =>
+        current.Layout ?? await LayoutAsync(cancellationToken);
+
+    /// <summary>
+    /// Submits a transaction conditional on a state read from <paramref name="layout"/>. A layout-2 state that is gone
+    /// (moved to layout 3 and its old rows deleted) fails as one changed would (412): the writer reads it again.
+    /// </summary>
+    private async Task<Response<IReadOnlyList<Response>>> SubmitAsync(StateLayout layout, IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken)
     {
-        var layout = await LayoutAsync(cancellationToken);
-        var response = await Table.GetEntityIfExistsAsync<TableEntity>(layout.Partition(key), layout.StateRow(key), cancellationToken: cancellationToken);
-        return response.HasValue ? response.Value : null;
+        try
+        {
+            return await Table.SubmitTransactionAsync(actions, cancellationToken);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 404 && layout is PerScheduleLayout)
+        {
+            throw new TableTransactionFailedException(new RequestFailedException(412, $"the state moved to layout 3; read it again ({ex.Message})", ex.ErrorCode, ex));
+        }
     }
 
     /// <summary>Commits a plan: the state (If-Match), a Running row per claim, the Skipped/Missed notes, and the lost-lease rows. Throws 412 when another instance got there first.</summary>
@@ -41,7 +60,7 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
     {
         var key = current.Key;
         var job = current.Job ?? "";
-        var layout = await LayoutAsync(cancellationToken);
+        var layout = await LayoutOfAsync(current, cancellationToken);
         var actions = new List<TableTransactionAction>
         {
             new(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(layout, key, plan.State, wakeAt, current.Job, now), current.ETag),
@@ -49,22 +68,24 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
         actions.AddRange(plan.Expired.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.LeaseEnded(layout, key, r, now))));
         actions.AddRange(plan.Claims.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Claimed(layout, key, job, c, instance, now))));
         actions.AddRange(plan.Notes.Select(n => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(layout, key, job, n, instance, now))));
-        var response = await Table.SubmitTransactionAsync(actions, cancellationToken);
+        var response = await SubmitAsync(layout, actions, cancellationToken);
         return current with { State = plan.State, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
     }
 
     /// <summary>Records a finished run: its ledger row, and (when it still holds its claim) the state it leaves, If-Match.</summary>
     public async Task<LoadedState> CommitCompletionAsync(LoadedState current, ScheduleState? state, DateTimeOffset? wakeAt, ClaimedRun run, RunOutcome outcome, string instance, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var layout = await LayoutAsync(cancellationToken);
-        var ledger = new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.Finished(layout, current.Key, run, outcome, instance));
+        var layout = await LayoutOfAsync(current, cancellationToken);
+        var finished = LedgerRows.Finished(layout, current.Key, run, outcome, instance);
+        var ledger = new TableTransactionAction(TableTransactionActionType.UpsertMerge, finished);
         if (state is null)
         {
             await Table.SubmitTransactionAsync([ledger], cancellationToken);
+            await locator.FollowMoveAsync(current.Key, layout, finished, cancellationToken);
             return current;
         }
 
-        var response = await Table.SubmitTransactionAsync(
+        var response = await SubmitAsync(layout,
             [new TableTransactionAction(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(layout, current.Key, state, wakeAt, current.Job, now), current.ETag), ledger],
             cancellationToken);
         return current with { State = state, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
@@ -73,15 +94,22 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
     /// <summary>Writes a state (a manual trigger request, a started or released run), If-Match, with an optional merge into one of its ledger rows in the same transaction.</summary>
     public async Task<LoadedState> ReplaceAsync(LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, DateTimeOffset now, CancellationToken cancellationToken, RunRowMerge? ledger = null)
     {
-        var layout = await LayoutAsync(cancellationToken);
+        var layout = await LayoutOfAsync(current, cancellationToken);
         var stateEntity = StateEntity.ToEntity(layout, current.Key, state, wakeAt, current.Job, now);
         if (ledger is null)
         {
-            var response = await Table.UpdateEntityAsync(stateEntity, current.ETag, TableUpdateMode.Replace, cancellationToken);
-            return current with { State = state, ETag = response.Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
+            try
+            {
+                var response = await Table.UpdateEntityAsync(stateEntity, current.ETag, TableUpdateMode.Replace, cancellationToken);
+                return current with { State = state, ETag = response.Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404 && layout is PerScheduleLayout)
+            {
+                throw new RequestFailedException(412, $"the state moved to layout 3; read it again ({ex.Message})", ex.ErrorCode, ex);
+            }
         }
 
-        var batch = await Table.SubmitTransactionAsync(
+        var batch = await SubmitAsync(layout,
             [new TableTransactionAction(TableTransactionActionType.UpdateReplace, stateEntity, current.ETag), new TableTransactionAction(TableTransactionActionType.UpsertMerge, ledger.ToEntity(layout, current.Key))],
             cancellationToken);
         return current with { State = state, ETag = batch.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
@@ -91,7 +119,7 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
     /// <param name="dropped">Overdue occurrences the change means will not run (<see cref="DefinitionChange.Overdue"/>): their Missed row commits with the edit.</param>
     public async Task CommitEditAsync(ScheduleKey key, LoadedState? current, ScheduleState state, DateTimeOffset? wakeAt, string? job, EditEntry edit, string instance, CancellationToken cancellationToken, LedgerNote? dropped = null)
     {
-        var layout = await LayoutAsync(cancellationToken);
+        var layout = current is null ? await locator.LayoutForNewStateAsync(key, cancellationToken) : await LayoutOfAsync(current, cancellationToken);
         var stateEntity = StateEntity.ToEntity(layout, key, state, wakeAt, job, edit.DetectedAt);
         var editEntity = new TableEntity(layout.Partition(key), layout.EditRow(key, edit.DetectedAt, instance))
         {
@@ -112,31 +140,31 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
             actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(layout, key, job ?? "", dropped, instance, edit.DetectedAt)));
         }
 
-        await Table.SubmitTransactionAsync(actions, cancellationToken);
+        await SubmitAsync(layout, actions, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<LedgerEntry>> ReadRunsAsync(ScheduleKey key, int max = int.MaxValue, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<LedgerEntry>> ReadRunsAsync(ScheduleKey key, int max = int.MaxValue, CancellationToken cancellationToken = default) =>
+        await ReadHistoryAsync(key, HistoryRows.Runs, max, LedgerRows.Read, cancellationToken);
+
+    public async Task<IReadOnlyList<EditEntry>> ReadEditsAsync(ScheduleKey key, int max = int.MaxValue, CancellationToken cancellationToken = default) =>
+        await ReadHistoryAsync(key, HistoryRows.Edits, max, LedgerRows.ReadEdit, cancellationToken);
+
+    /// <summary>A schedule's runs or edits, newest first; while tables move, from layout 3 once it holds any (a move copies them all before the state).</summary>
+    private async Task<IReadOnlyList<T>> ReadHistoryAsync<T>(ScheduleKey key, HistoryRows kind, int max, Func<TableEntity, T> read, CancellationToken cancellationToken)
     {
-        var rows = new List<LedgerEntry>();
-        await foreach (var e in Table.QueryAsync<TableEntity>(await HistoryFilterAsync(key, HistoryRows.Runs, cancellationToken), cancellationToken: cancellationToken))
+        var rows = new List<T>();
+        foreach (var layout in StateLocator.Layouts(await locator.ViewAsync(cancellationToken)))
         {
-            rows.Add(LedgerRows.Read(e));
-            if (rows.Count >= max)
+            await foreach (var e in Table.QueryAsync<TableEntity>(layout.HistoryFilter(key, kind), cancellationToken: cancellationToken))
             {
-                break;
+                rows.Add(read(e));
+                if (rows.Count >= max)
+                {
+                    return rows;
+                }
             }
-        }
 
-        return rows;
-    }
-
-    public async Task<IReadOnlyList<EditEntry>> ReadEditsAsync(ScheduleKey key, int max = int.MaxValue, CancellationToken cancellationToken = default)
-    {
-        var rows = new List<EditEntry>();
-        await foreach (var e in Table.QueryAsync<TableEntity>(await HistoryFilterAsync(key, HistoryRows.Edits, cancellationToken), cancellationToken: cancellationToken))
-        {
-            rows.Add(LedgerRows.ReadEdit(e));
-            if (rows.Count >= max)
+            if (rows.Count > 0)
             {
                 break;
             }
@@ -149,16 +177,19 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
     public async Task<int> PruneAsync(ScheduleKey key, HistoryRows rows, int keep, CancellationToken cancellationToken = default)
     {
         var stale = new List<TableTransactionAction>();
-        var seen = 0;
-        await foreach (var e in Table.QueryAsync<TableEntity>(await HistoryFilterAsync(key, rows, cancellationToken), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        foreach (var layout in StateLocator.Layouts(await locator.ViewAsync(cancellationToken)))
         {
-            if (++seen > keep)
+            var seen = 0;
+            await foreach (var e in Table.QueryAsync<TableEntity>(layout.HistoryFilter(key, rows), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
             {
-                stale.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(e.PartitionKey, e.RowKey), ETag.All));
+                if (++seen > keep)
+                {
+                    stale.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(e.PartitionKey, e.RowKey), ETag.All));
+                }
             }
         }
 
-        foreach (var chunk in stale.Chunk(100))
+        foreach (var chunk in stale.GroupBy(a => a.Entity.PartitionKey).SelectMany(p => p.Chunk(100)))
         {
             await Table.SubmitTransactionAsync(chunk, cancellationToken);
         }
@@ -169,10 +200,9 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
     /// <summary>Deletes every schedule's ledger rows of runs that finished before <paramref name="cutoff"/>; returns how many.</summary>
     public async Task<int> DeleteRunsFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
     {
-        var layout = await LayoutAsync(cancellationToken);
         var finishedBefore = TableClient.CreateQueryFilter($"FinishedAt lt {Iso.Format(cutoff)}");
         var stale = new List<TableEntity>();
-        foreach (var filter in layout.RunRowsFilters(finishedBefore))
+        foreach (var filter in StateLocator.Layouts(await locator.ViewAsync(cancellationToken)).SelectMany(l => l.RunRowsFilters(finishedBefore)))
         {
             await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
             {
@@ -200,8 +230,7 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
         Action<RowFault, TableEntity> unnamed,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var layout = await LayoutAsync(cancellationToken);
-        await foreach (var e in QueryStateRowsAsync(layout, ["PartitionKey", "RowKey", "DefinitionETag", "Status"], cancellationToken))
+        await foreach (var (e, layout) in QueryStateRowsAsync(["PartitionKey", "RowKey", "DefinitionETag", "Status"], cancellationToken))
         {
             if (!layout.TryReadStateKey(e, out var key, out var reason))
             {
@@ -222,13 +251,12 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
     /// <summary>Every state row in full (for tools: listing, doctor); rows that name no schedule go to <paramref name="bad"/>.</summary>
     public async Task<IReadOnlyList<LoadedState>> ListAsync(ICollection<RowFault>? bad, CancellationToken cancellationToken = default)
     {
-        var layout = await LayoutAsync(cancellationToken);
         var states = new List<LoadedState>();
-        await foreach (var e in QueryStateRowsAsync(layout, null, cancellationToken))
+        await foreach (var (e, layout) in QueryStateRowsAsync(null, cancellationToken))
         {
             if (layout.TryReadStateKey(e, out var key, out var reason))
             {
-                states.Add(Load(key, e));
+                states.Add(Load(key, e) with { Layout = layout });
             }
             else
             {
@@ -244,9 +272,8 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
     /// <summary>Every state row, the few columns an overview needs (one narrow row per schedule; ledger and edit rows are not sent).</summary>
     public async IAsyncEnumerable<StateSummary> SummarizeAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var layout = await LayoutAsync(cancellationToken);
         string[] columns = ["PartitionKey", "RowKey", "Job", "Status", "Error", "NextDue", "InFlightCount", "LastStatus", "LastFinishedAt", "LastError"];
-        await foreach (var e in QueryStateRowsAsync(layout, columns, cancellationToken))
+        await foreach (var (e, layout) in QueryStateRowsAsync(columns, cancellationToken))
         {
             if (!layout.TryReadStateKey(e, out var key, out _))
             {
@@ -262,20 +289,38 @@ internal sealed class StateStore(SchedulerTables tables, ShardStore shards)
     /// <summary>What is wrong with a state table row, for the quarantine and for tools.</summary>
     public RowFault Fault(TableEntity e, IReadOnlyList<string> faults) => new(Table.Name, e.PartitionKey, e.RowKey, string.Join("; ", faults));
 
-    private async IAsyncEnumerable<TableEntity> QueryStateRowsAsync(StateLayout layout, string[]? select,
+    /// <summary>
+    /// Every state row and the layout it is in. While tables move, layout 3's rows first, then layout 2's of schedules
+    /// not met there (a state marked moved is still the schedule's until its layout-3 copy exists).
+    /// </summary>
+    private async IAsyncEnumerable<(TableEntity Row, StateLayout Layout)> QueryStateRowsAsync(string[]? select,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        foreach (var filter in layout.StateRowsFilters())
+        var view = await locator.ViewAsync(cancellationToken);
+        var moved = view.MovingFrom is null ? null : new HashSet<ScheduleKey>();
+        foreach (var layout in StateLocator.Layouts(view))
         {
-            await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: select, cancellationToken: cancellationToken))
+            foreach (var filter in layout.StateRowsFilters())
             {
-                yield return e;
+                await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: select, cancellationToken: cancellationToken))
+                {
+                    if (moved is not null && layout.TryReadStateKey(e, out var key, out _))
+                    {
+                        if (layout == view.Layout)
+                        {
+                            moved.Add(key);
+                        }
+                        else if (moved.Contains(key))
+                        {
+                            continue; // its layout-3 row was returned
+                        }
+                    }
+
+                    yield return (e, layout);
+                }
             }
         }
     }
-
-    private async ValueTask<string> HistoryFilterAsync(ScheduleKey key, HistoryRows rows, CancellationToken cancellationToken) =>
-        (await LayoutAsync(cancellationToken)).HistoryFilter(key, rows);
 
     private static LoadedState Load(ScheduleKey key, TableEntity entity)
     {

@@ -81,12 +81,14 @@ internal static class DoctorCommand
             }
             else if (findings.Count == 0)
             {
+                output.Line(LayoutLine(await session.Shards.RereadLayoutAsync(null, ct), now));
                 output.Line(TzdbLine(states.Values.Select(s => s.State.Timing)));
                 output.Line(FinishedLine(finished));
                 output.Line("all schedules are healthy");
             }
             else
             {
+                output.Line(LayoutLine(await session.Shards.RereadLayoutAsync(null, ct), now));
                 output.Line(TzdbLine(states.Values.Select(s => s.State.Timing)));
                 output.Line(FinishedLine(finished));
                 output.Table($"{findings.Count} problem{(findings.Count == 1 ? "" : "s")}", ["id", "problem", "what to fix"], findings.Select(f => (IReadOnlyList<string?>)[f.Id, f.Problem, f.Detail]));
@@ -117,7 +119,7 @@ internal static class DoctorCommand
         var known = quarantined.Select(q => (q.Fault.Table, q.Fault.PartitionKey, q.Fault.RowKey)).ToHashSet();
         var layout = await session.States.LayoutAsync(ct);
         var unreported = badStates
-            .Concat(states.Where(s => s.Faults.Count > 0).Select(s => new RowFault(session.Tables.State.Name, layout.Partition(s.Key), layout.StateRow(s.Key), string.Join("; ", s.Faults))))
+            .Concat(states.Where(s => s.Faults.Count > 0).Select(s => new RowFault(session.Tables.State.Name, (s.Layout ?? layout).Partition(s.Key), (s.Layout ?? layout).StateRow(s.Key), string.Join("; ", s.Faults))))
             .Concat(await session.Index.FindBadRowsAsync(ct))
             .Where(f => !known.Contains((f.Table, f.PartitionKey, f.RowKey)));
         findings.AddRange(unreported.Select(f => new Finding($"{f.Table} row", "unreadable row", $"{f}; the dispatcher sets it aside when it reads it; fix or delete the row")));
@@ -127,6 +129,16 @@ internal static class DoctorCommand
     private static string FinishedLine(int finished) => finished == 0
         ? "no schedule has finished"
         : $"{finished} schedule{(finished == 1 ? " has" : "s have")} run {(finished == 1 ? "its" : "their")} course (one-shots that ran, schedules past their EndAt): not a problem";
+
+    /// <summary>Which layout the tables have, and how a move from layout 2 stands.</summary>
+    internal static string LayoutLine(TablesLayout layout, DateTimeOffset now) => layout switch
+    {
+        { Move: { } move } when now < move.MovesFrom => $"tables: moving from layout 2 to 3, announced; rows move from {Times.Iso(move.MovesFrom)} ({layout.ShardCount} shards)",
+        { Move: { Migrator: { } mover } move } when move.MigratorUntil > now => $"tables: moving from layout 2 to 3; {mover} is moving rows (its hold lasts until {Times.Iso(move.MigratorUntil)})",
+        { Move: not null } => "tables: moving from layout 2 to 3; no host holds the move now (a running host of this version takes it over at its next try, within a minute)",
+        { State: PerScheduleLayout } => $"tables: layout 2 ({layout.ShardCount} shards); the first host of this version to start moves them to layout 3 (README: Layouts)",
+        _ => $"tables: layout {layout.Version} ({layout.ShardCount} shards)",
+    };
 
     /// <summary>The tzdb release due times are computed with, and how many states were planned under another one.</summary>
     internal static string TzdbLine(IEnumerable<string?> timings)

@@ -63,6 +63,7 @@ internal static class StandaloneHost
         Telemetry.TelemetryWiring.AddSchedulerTelemetry(builder.Services, builder.Configuration, functionsWorker: false);
         addJobs(jobs);
         builder.Services.AddHostedService<StandaloneTickLoop>();
+        builder.Services.AddHostedService<LayoutMigrationService>();
         builder.Services.AddHostedService<StandaloneQueueRunner>(); // Queue dispatch only
         builder.Services.AddSchedulerDashboard(builder.Configuration);
         if (web is null)

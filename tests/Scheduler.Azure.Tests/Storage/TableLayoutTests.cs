@@ -76,13 +76,13 @@ public sealed class TableLayoutTests(AzuriteFixture azurite)
         var prefix = SchedulerHarness.NewPrefix();
         var due = new TableClient(azurite.ConnectionString, prefix + new Scheduler.Hosting.TableNames().DueIndex);
         await due.CreateIfNotExistsAsync();
-        await due.AddEntityAsync(new TableEntity(ShardStore.Partition, ShardStore.LayoutRow) { ["Version"] = 4, ["Shards"] = 8 });
+        await due.AddEntityAsync(new TableEntity(ShardStore.Partition, ShardStore.LayoutRow) { ["Version"] = 5, ["Shards"] = 8 });
 
         // Act
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await (await StartAsync(prefix)).Harness.DisposeAsync());
 
         // Assert
-        Assert.Contains("layout 4", error.Message, StringComparison.Ordinal);
+        Assert.Contains("layout 5", error.Message, StringComparison.Ordinal);
         Assert.Contains("Run the newer version", error.Message, StringComparison.Ordinal);
         Assert.Contains("RowKey \"layout\"", error.Message, StringComparison.Ordinal);
     }

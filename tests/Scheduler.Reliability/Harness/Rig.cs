@@ -51,7 +51,8 @@ internal sealed class Rig : IAsyncDisposable
     public TableClient Probe => Services.GetRequiredService<TableServiceClient>().GetTableClient(ProbeTable);
 
     /// <param name="persistent">Keep Azurite's data in a temporary folder so it survives <see cref="StopStorageAsync"/>.</param>
-    public static async Task<Rig> StartAsync(string scenario, bool persistent = false)
+    /// <param name="layoutTwo">Tables as a version before layout 3 left them (its layout row), with this notice for their move (<see cref="SchedulerOptions.LayoutMoveNotice"/>).</param>
+    public static async Task<Rig> StartAsync(string scenario, bool persistent = false, TimeSpan? layoutTwo = null)
     {
         var root = AzuriteProcess.FindRepositoryRoot(AppContext.BaseDirectory)
             ?? throw new InvalidOperationException("run the harness from the repository (package.json next to Scheduler.sln)");
@@ -62,6 +63,14 @@ internal sealed class Rig : IAsyncDisposable
         var options = new SchedulerOptions { InstanceId = "harness" };
         options.Tables.Prefix = rig.Prefix;
         options.Inputs.AllowedContainers.Add(InputContainers);
+        if (layoutTwo is { } notice)
+        {
+            var due = new TableClient(rig.ConnectionString, options.Tables.Prefix + options.Tables.DueIndex);
+            await due.CreateIfNotExistsAsync();
+            await due.AddEntityAsync(new TableEntity(ShardStore.Partition, ShardStore.LayoutRow) { ["Version"] = 2, ["ShardCount"] = options.Shards });
+            options.LayoutMoveNotice = notice;
+        }
+
         rig._services = await SchedulerServices.StartAsync(rig.ConnectionString, options, jobs => jobs.AddReliabilityJobs());
         await rig.Probe.CreateIfNotExistsAsync();
         return rig;
