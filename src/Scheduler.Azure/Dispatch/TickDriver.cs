@@ -84,7 +84,17 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
 
                 // Queue mode: a schedule whose run waits in the queue wakes again when RunOccurrence (anywhere) starts or
                 // finishes it; stay and poll for that wake instead of leaving it to the next timer.
-                var wake = await index.PeekEarliestAsync(until, (await leases.CurrentAsync(cancellationToken)).Shards, cancellationToken);
+                DateTimeOffset? wake;
+                try
+                {
+                    wake = await index.PeekEarliestAsync(until, (await leases.CurrentAsync(cancellationToken)).Shards, cancellationToken);
+                }
+                catch (Azure.RequestFailedException ex) when (IsThrottled(ex))
+                {
+                    await PauseAfterThrottleAsync("looking for due runs", ex, cancellationToken);
+                    continue;
+                }
+
                 var awaitingQueuedRuns = options.Dispatch == DispatchMode.Queue && reports.Any(r => r.Claimed > 0);
                 if (wake is null && running.Count == 0 && !awaitingQueuedRuns)
                 {
@@ -118,7 +128,14 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
                 }
                 else if (now < until)
                 {
-                    await reconciler.RefreshAsync(cancellationToken); // a poll: read edits, then the index again
+                    try
+                    {
+                        await reconciler.RefreshAsync(cancellationToken); // a poll: read edits, then the index again
+                    }
+                    catch (Azure.RequestFailedException ex) when (IsThrottled(ex))
+                    {
+                        await PauseAfterThrottleAsync("reading edits", ex, cancellationToken);
+                    }
                 }
             }
         }
@@ -171,6 +188,19 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
                 failures.Add(ex);
             }
         }
+    }
+
+    /// <summary>
+    /// Storage asking to slow down (Azure's 503 ServerBusy, 500 OperationTimedOut), after the SDK's own retries: a read
+    /// between ticks looks again after a poll instead of ending the invocation, which would leave the window's due runs
+    /// to the next timer. Other failures (storage unreachable) still end it: the host's outage handling takes over.
+    /// </summary>
+    private static bool IsThrottled(Azure.RequestFailedException ex) => ex.Status is 503 or 500;
+
+    private async Task PauseAfterThrottleAsync(string what, Azure.RequestFailedException ex, CancellationToken cancellationToken)
+    {
+        logger.LogWarning("Between ticks, {What}: storage answered {Status} ({Code}); looking again in {Seconds:F1} s", what, ex.Status, ex.ErrorCode, options.PollInterval.TotalSeconds);
+        await Task.Delay(options.PollInterval, clock, cancellationToken);
     }
 
     /// <summary>A stopping process hands its shards over at once rather than after their leases expire.</summary>
