@@ -5,7 +5,7 @@ namespace Scheduler.Bench;
 public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules, int[] LatencyLoads, TimeSpan LatencyWindow, TimeSpan DrainCap, int[] IdleSizes, string Output, string Command, string? Postgres, IReadOnlySet<string> Parts, int ImportRows = 1_000_000, TimeSpan AzureLatency = default)
 {
     /// <summary>What --only may name; all of them by default.</summary>
-    public static readonly string[] AllParts = ["throughput", "latency", "memory", "quartz", "import", "shards", "processes"];
+    public static readonly string[] AllParts = ["throughput", "latency", "memory", "quartz", "import", "shards", "processes", "move"];
 
     public bool Runs(string part) => Parts.Contains(part);
 

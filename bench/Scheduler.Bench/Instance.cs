@@ -31,6 +31,7 @@ internal sealed class Instance : IAsyncDisposable
     public DueIndex Index => _services.GetRequiredService<DueIndex>();
     public StorageRequestCounter Requests => _services.GetRequiredService<StorageRequestCounter>();
     public ScheduleAdmin Admin => _services.GetRequiredService<ScheduleAdmin>();
+    public IServiceProvider Services => _services;
 
     public Task InitializeAsync() => _services.GetRequiredService<SchedulerInitializer>().InitializeAsync();
 

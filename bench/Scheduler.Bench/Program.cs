@@ -129,7 +129,7 @@ async Task MeasureIdleAsync(int size)
 }
 
 // The raw numbers of the parts above are written before the parts below run, so a part that fails cannot lose them.
-var sectionsOnly = options.Parts.All(p => p is "shards" or "processes" or "import");
+var sectionsOnly = options.Parts.All(p => p is "shards" or "processes" or "import" or "move");
 if (!sectionsOnly)
 {
     await WriteSectionAsync(page => BenchMarkdown.Merge(page, BenchMarkdown.Render(results)));
@@ -152,6 +152,12 @@ if (options.Runs("import"))
 {
     var import = await ImportBench.RunAsync(azurite.ConnectionString, options.ImportRows, log);
     await WriteSectionAsync(page => ImportBench.Merge(page, import, options.Command));
+}
+
+if (options.Runs("move"))
+{
+    var moves = await MoveBench.RunAsync(azurite.ConnectionString, options.Sizes.Where(s => s <= 10_000).DefaultIfEmpty(10_000).Max(), options.AzureLatency, log);
+    await WriteSectionAsync(page => MoveBench.Merge(page, moves, options.Command));
 }
 
 if (sectionsOnly)
