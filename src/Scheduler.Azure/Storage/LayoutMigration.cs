@@ -135,9 +135,9 @@ internal sealed class LayoutMigration(SchedulerTables tables, ShardStore shards,
         var to = (ShardedLayout)held.State;
         var moved = 0;
         var left = new List<string>();
-        var page = new List<ScheduleKey>();
+        var page = new List<(ScheduleKey Key, TableEntity State)>();
         var filter = PerScheduleLayout.Instance.StateRowsFilters().Single();
-        await foreach (var row in tables.State.QueryAsync<TableEntity>(filter, maxPerPage: Page, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        await foreach (var row in tables.State.QueryAsync<TableEntity>(filter, maxPerPage: Page, cancellationToken: cancellationToken))
         {
             if (!PerScheduleLayout.Instance.TryReadStateKey(row, out var key, out _))
             {
@@ -145,7 +145,7 @@ internal sealed class LayoutMigration(SchedulerTables tables, ShardStore shards,
                 continue;
             }
 
-            page.Add(key);
+            page.Add((key, row));
             if (page.Count == Page)
             {
                 moved += await MovePageAsync(page, to, cancellationToken);
@@ -176,12 +176,12 @@ internal sealed class LayoutMigration(SchedulerTables tables, ShardStore shards,
             : new MigrationStep(true, $"every schedule moved; the tables are layout 3{(left.Count > 0 ? $" ({left.Count} rows that name no schedule left in place)" : "")}", 0, left.Count);
     }
 
-    private async Task<int> MovePageAsync(IReadOnlyList<ScheduleKey> keys, ShardedLayout to, CancellationToken cancellationToken)
+    private async Task<int> MovePageAsync(IReadOnlyList<(ScheduleKey Key, TableEntity State)> states, ShardedLayout to, CancellationToken cancellationToken)
     {
         var moved = 0;
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (key, ct) =>
+        await Parallel.ForEachAsync(states, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (state, ct) =>
         {
-            if (await move.MoveAsync(key, to, ct))
+            if (await move.MoveAsync(state.Key, to, ct, scanned: state.State))
             {
                 Interlocked.Increment(ref moved);
             }

@@ -21,18 +21,21 @@ internal sealed class LayoutMove(SchedulerTables tables)
 
     public static bool IsMarked(TableEntity state) => state.ContainsKey(MarkColumn);
 
-    /// <summary>Moves <paramref name="key"/>'s rows if its layout-2 state is still there; false when there was none (moved already, or never written).</summary>
-    public async Task<bool> MoveAsync(ScheduleKey key, ShardedLayout to, CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves <paramref name="key"/>'s rows if its layout-2 state is still there; false when there was none (moved
+    /// already, or never written). <paramref name="scanned"/>: its state row as a scan just read it, tried first.
+    /// </summary>
+    public async Task<bool> MoveAsync(ScheduleKey key, ShardedLayout to, CancellationToken cancellationToken, TableEntity? scanned = null)
     {
         while (true)
         {
-            var found = await Table.GetEntityIfExistsAsync<TableEntity>(key.Value, StateKeys.State, cancellationToken: cancellationToken);
-            if (!found.HasValue)
+            var state = scanned ?? await ReadStateAsync(key, cancellationToken);
+            scanned = null;
+            if (state is null)
             {
                 return false;
             }
 
-            var state = found.Value!;
             if (!IsMarked(state))
             {
                 try
@@ -50,6 +53,12 @@ internal sealed class LayoutMove(SchedulerTables tables)
             await FinishAsync(key, state, to, cancellationToken);
             return true;
         }
+    }
+
+    private async Task<TableEntity?> ReadStateAsync(ScheduleKey key, CancellationToken cancellationToken)
+    {
+        var found = await Table.GetEntityIfExistsAsync<TableEntity>(key.Value, StateKeys.State, cancellationToken: cancellationToken);
+        return found.HasValue ? found.Value : null;
     }
 
     /// <summary>Completes the move of a schedule whose layout-2 state <paramref name="marked"/> is marked moved (idempotent: any number of callers may).</summary>
