@@ -136,7 +136,8 @@ internal sealed class LayoutMove(SchedulerTables tables)
         }
     }
 
-    private static TableEntity Copy(TableEntity row, string partition, string rowKey)
+    /// <summary>A row's columns under new keys (without the service's Timestamp and ETag).</summary>
+    public static TableEntity Copy(TableEntity row, string partition, string rowKey)
     {
         var copy = new TableEntity(partition, rowKey);
         foreach (var (name, value) in row)

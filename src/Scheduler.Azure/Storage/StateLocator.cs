@@ -115,13 +115,7 @@ internal sealed class StateLocator(SchedulerTables tables, ShardStore shards, La
             return; // still layout 2 (the state was deleted) or no state at all: the row stays where it is
         }
 
-        var moved = new TableEntity(to.Partition(key), to.MovedRowKey(key, row.RowKey)!);
-        foreach (var (name, value) in row.Where(c => c.Key is not ("PartitionKey" or "RowKey" or "odata.etag" or "Timestamp")))
-        {
-            moved[name] = value;
-        }
-
-        await Table.UpsertEntityAsync(moved, TableUpdateMode.Merge, cancellationToken);
+        await Table.UpsertEntityAsync(LayoutMove.Copy(row, to.Partition(key), to.MovedRowKey(key, row.RowKey)!), TableUpdateMode.Merge, cancellationToken);
         try
         {
             await Table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
