@@ -156,7 +156,12 @@ if (options.Runs("import"))
 
 if (options.Runs("move"))
 {
-    var moves = await MoveBench.RunAsync(azurite.ConnectionString, options.Sizes.Where(s => s <= 10_000).DefaultIfEmpty(10_000).Max(), options.AzureLatency, log);
+    var moves = new List<MoveResult>();
+    foreach (var size in options.Sizes.Where(s => s <= 10_000))
+    {
+        moves.AddRange(await MoveBench.RunAsync(azurite.ConnectionString, size, options.AzureLatency, log));
+    }
+
     await WriteSectionAsync(page => MoveBench.Merge(page, moves, options.Command));
 }
 
