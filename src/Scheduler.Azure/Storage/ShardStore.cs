@@ -19,7 +19,8 @@ internal sealed record ShardRows(int ShardCount, IReadOnlyList<StoredLease> Leas
 /// The due index's layout row (how many shards this deployment's tables have, and the layout version) and the shards'
 /// lease rows, in one partition of the due index table so one query reads them all and one transaction writes an
 /// instance's takes and renewals. The shard count is the tables' own: set by <see cref="SchedulerOptions.Shards"/> when
-/// the layout row is first written, read from the row ever after, by every process and tool.
+/// the layout row is first written, read from the row ever after, by every process and tool. The row is read once on
+/// layout 3, and again every <see cref="LayoutRereadEvery"/> while the tables may still move from layout 2.
 /// </summary>
 internal sealed class ShardStore(SchedulerTables tables, SchedulerOptions options, TimeProvider clock) : IDisposable
 {

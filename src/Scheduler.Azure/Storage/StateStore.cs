@@ -17,7 +17,7 @@ internal sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ET
 
 /// <summary>
 /// A schedule's rows in the state table: its state row, its run ledger and its edit history, all in one partition
-/// (where, <see cref="StateLayout"/> says). Everything that changes a state commits in one entity-group transaction,
+/// (where, <see cref="StateLayout"/> says; while tables move from layout 2 to 3, <see cref="StateLocator"/> finds which). Everything that changes a state commits in one entity-group transaction,
 /// conditional on the state's ETag, together with the ledger or edit rows it implies: a claim and its ledger row land
 /// together or not at all.
 /// </summary>
