@@ -32,14 +32,14 @@ internal sealed class LayoutMigration(SchedulerTables tables, ShardStore shards,
     private TimeSpan MoverLease => options.LayoutMoveNotice;
 
     private TimeSpan Pause => options.LayoutMoveNotice / 8;
-    /// <summary>Steps until the tables are layout 3, pausing between steps that wait; a step that fails is logged and tried again.</summary>
+
+    /// <summary>
+    /// Steps until the tables are layout 3, pausing between steps that wait; a step that fails is logged and tried
+    /// again (tables a host has not created yet included). On layout 3 it ends at its first look, which reads nothing
+    /// once the layout is known.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        if ((await shards.LayoutAsync(cancellationToken)).Version == Layouts.Target)
-        {
-            return;
-        }
-
         string? said = null;
         while (!cancellationToken.IsCancellationRequested)
         {

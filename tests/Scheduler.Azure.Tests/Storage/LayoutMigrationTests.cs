@@ -168,6 +168,27 @@ public sealed class LayoutMigrationTests(AzuriteFixture azurite)
         Assert.Equal(2, (await harness.States.ReadRunsAsync(key)).Count);
     }
 
+    [Fact]
+    public async Task TheBackgroundMove_WaitsForTablesNotCreatedYet_AndEndsWhenTheyAreLayoutThree()
+    {
+        // Arrange: a host's services before its start-up created the tables (the standalone host creates them at its first tick)
+        var options = new Scheduler.Hosting.SchedulerOptions { LayoutMoveNotice = TimeSpan.FromSeconds(4) };
+        options.Tables.Prefix = SchedulerHarness.NewPrefix();
+        await using var services = Scheduler.Development.SchedulerServices.Build(azurite.ConnectionString, options);
+        var migration = services.GetRequiredService<LayoutMigration>();
+
+        // Act
+        var run = migration.RunAsync(CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var waitedWithoutTables = !run.IsCompleted;
+        await services.GetRequiredService<Scheduler.Hosting.SchedulerInitializer>().InitializeAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Assert
+        Assert.True(waitedWithoutTables);
+        Assert.True(run.IsCompletedSuccessfully);
+    }
+
     private static async Task TickAllAsync(IReadOnlyList<SchedulerHarness> instances, FakeTimeProvider clock, TimeSpan advance, List<string> errors)
     {
         clock.Advance(advance);
