@@ -39,7 +39,7 @@ public static class MoveBench
         var notice = TimeSpan.FromSeconds(4);
         var due = new TableClient(connectionString, prefix + new Hosting.TableNames().DueIndex);
         await due.CreateIfNotExistsAsync();
-        await due.AddEntityAsync(new TableEntity(ShardStore.Partition, ShardStore.LayoutRow) { ["Version"] = 2, ["ShardCount"] = 8 });
+        await due.AddEntityAsync(Layouts.New(PerScheduleLayout.Instance.Version, 8));
         await using var instance = new Instance(connectionString, prefix, "mover", o => { o.ReconcileInterval = TimeSpan.FromDays(1); o.LayoutMoveNotice = notice; });
         await instance.InitializeAsync();
         await Seeding.WriteAsync(instance.Tables.Schedules, schedules, _ => new() { [ScheduleColumns.Job] = "noop", [ScheduleColumns.Cron] = "0 0 1 1 *" });

@@ -103,7 +103,7 @@ internal sealed class LayoutMigration(SchedulerTables tables, ShardStore shards,
             return new MigrationStep(false, $"{other} is moving rows (its hold lasts until {Iso.Format(layout.Move.MigratorUntil)})");
         }
 
-        var held = await shards.ReplaceLayoutAsync(layout, Layouts.Migrating(layout, options.InstanceId, now + MoverLease), cancellationToken);
+        var held = await HoldAsync(layout, now, cancellationToken);
         if (held is null)
         {
             return new MigrationStep(false, "another process changed the layout row first");
@@ -124,7 +124,7 @@ internal sealed class LayoutMigration(SchedulerTables tables, ShardStore shards,
         }
 
         var movesFrom = now + Announcement;
-        return await shards.ReplaceLayoutAsync(layout, Layouts.MoveStarted(layout.ShardCount, movesFrom, options.InstanceId), cancellationToken) is null
+        return await shards.ReplaceLayoutAsync(layout, Layouts.MoveRow(layout.ShardCount, movesFrom, options.InstanceId), cancellationToken) is null
             ? new MigrationStep(false, "another process changed the layout row first")
             : new MigrationStep(false, $"announced; rows move from {Iso.Format(movesFrom)}");
     }
@@ -194,6 +194,10 @@ internal sealed class LayoutMigration(SchedulerTables tables, ShardStore shards,
         var now = clock.GetUtcNow();
         return held.Move!.MigratorUntil - now > MoverLease / 2
             ? held
-            : await shards.ReplaceLayoutAsync(held, Layouts.Migrating(held, options.InstanceId, now + MoverLease), cancellationToken);
+            : await HoldAsync(held, now, cancellationToken);
     }
+
+    /// <summary>Takes or renews this process's hold on the move (the layout row, conditional on its ETag); null when another process changed the row first.</summary>
+    private Task<TablesLayout?> HoldAsync(TablesLayout layout, DateTimeOffset now, CancellationToken cancellationToken) =>
+        shards.ReplaceLayoutAsync(layout, Layouts.MoveRow(layout.ShardCount, layout.Move!.MovesFrom, options.InstanceId, now + MoverLease), cancellationToken);
 }

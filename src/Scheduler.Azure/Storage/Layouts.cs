@@ -43,22 +43,22 @@ internal static class Layouts
     public static TableEntity New(int version, int shards) =>
         new(ShardStore.Partition, ShardStore.LayoutRow) { ["Version"] = version, [CountColumn(version)] = shards };
 
-    public static TableEntity MoveStarted(int shards, DateTimeOffset movesFrom, string instance) => new(ShardStore.Partition, ShardStore.LayoutRow)
+    /// <summary>A move's row: announced by <paramref name="instance"/>, or held by it (moving rows) until <paramref name="holdUntil"/>.</summary>
+    public static TableEntity MoveRow(int shards, DateTimeOffset movesFrom, string instance, DateTimeOffset? holdUntil = null)
     {
-        ["Version"] = Moving,
-        ["Shards"] = shards,
-        ["MovesFrom"] = Iso.Format(movesFrom),
-        ["StartedBy"] = instance,
-    };
+        var row = new TableEntity(ShardStore.Partition, ShardStore.LayoutRow) { ["Version"] = Moving, ["Shards"] = shards, ["MovesFrom"] = Iso.Format(movesFrom) };
+        if (holdUntil is { } until)
+        {
+            row["Migrator"] = instance;
+            row["MigratorUntil"] = Iso.Format(until);
+        }
+        else
+        {
+            row["StartedBy"] = instance;
+        }
 
-    public static TableEntity Migrating(TablesLayout layout, string instance, DateTimeOffset until) => new(ShardStore.Partition, ShardStore.LayoutRow)
-    {
-        ["Version"] = Moving,
-        ["Shards"] = layout.ShardCount,
-        ["MovesFrom"] = Iso.Format(layout.Move!.MovesFrom),
-        ["Migrator"] = instance,
-        ["MigratorUntil"] = Iso.Format(until),
-    };
+        return row;
+    }
 
     public static TableEntity Moved(int shards, DateTimeOffset at, string instance) => new(ShardStore.Partition, ShardStore.LayoutRow)
     {

@@ -51,9 +51,13 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
         }
         catch (TableTransactionFailedException ex) when (ex.Status == 404 && layout is PerScheduleLayout)
         {
-            throw new TableTransactionFailedException(new RequestFailedException(412, $"the state moved to layout 3; read it again ({ex.Message})", ex.ErrorCode, ex));
+            throw new TableTransactionFailedException(MovedAway(ex));
         }
     }
+
+    /// <summary>A write to a layout-2 state its move deleted, as the 412 its writer handles by reading the state again.</summary>
+    private static RequestFailedException MovedAway(RequestFailedException notFound) =>
+        new(412, $"the state moved to layout 3; read it again ({notFound.Message})", notFound.ErrorCode, notFound);
 
     /// <summary>Commits a plan: the state (If-Match), a Running row per claim, the Skipped/Missed notes, and the lost-lease rows. Throws 412 when another instance got there first.</summary>
     public async Task<LoadedState> CommitPlanAsync(LoadedState current, Plan plan, DateTimeOffset? wakeAt, string instance, DateTimeOffset now, CancellationToken cancellationToken)
@@ -105,7 +109,7 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
             }
             catch (RequestFailedException ex) when (ex.Status == 404 && layout is PerScheduleLayout)
             {
-                throw new RequestFailedException(412, $"the state moved to layout 3; read it again ({ex.Message})", ex.ErrorCode, ex);
+                throw MovedAway(ex);
             }
         }
 

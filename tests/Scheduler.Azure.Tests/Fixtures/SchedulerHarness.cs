@@ -58,7 +58,7 @@ internal sealed class SchedulerHarness : IAsyncDisposable
     {
         var due = new TableClient(azurite.ConnectionString, prefix + new TableNames().DueIndex);
         await due.CreateIfNotExistsAsync();
-        await due.AddEntityAsync(new TableEntity(ShardStore.Partition, ShardStore.LayoutRow) { ["Version"] = 2, ["ShardCount"] = shards });
+        await due.AddEntityAsync(Layouts.New(PerScheduleLayout.Instance.Version, shards));
     }
 
     public ValueTask DisposeAsync() => _provider.DisposeAsync();

@@ -67,7 +67,7 @@ internal sealed class Rig : IAsyncDisposable
         {
             var due = new TableClient(rig.ConnectionString, options.Tables.Prefix + options.Tables.DueIndex);
             await due.CreateIfNotExistsAsync();
-            await due.AddEntityAsync(new TableEntity(ShardStore.Partition, ShardStore.LayoutRow) { ["Version"] = 2, ["ShardCount"] = options.Shards });
+            await due.AddEntityAsync(Layouts.New(PerScheduleLayout.Instance.Version, options.Shards));
             options.LayoutMoveNotice = notice;
         }
 
