@@ -11,6 +11,7 @@ internal sealed class DispatchLanes(SchedulerOptions options) : IDisposable
 {
     private readonly SemaphoreSlim _lanes = new(options.Parallelism, options.Parallelism);
     private long _runs;
+    private TaskCompletionSource _runEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Runs this process may still start now.</summary>
     public int RunBudget => (int)Math.Max(0, options.MaxConcurrentRuns - Interlocked.Read(ref _runs));
@@ -23,7 +24,47 @@ internal sealed class DispatchLanes(SchedulerOptions options) : IDisposable
 
     public void RunsStarted(int count) => Interlocked.Add(ref _runs, count);
 
-    public void RunEnded() => Interlocked.Decrement(ref _runs);
+    public void RunEnded()
+    {
+        Interlocked.Decrement(ref _runs);
+        PlacesFreed();
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="wanted"/> places of the run budget at once, before the plan that uses them (a batch
+    /// plans many schedules before any of their runs starts); <see cref="Unreserve"/> returns those a plan did not use.
+    /// </summary>
+    public int Reserve(int wanted)
+    {
+        while (true)
+        {
+            var runs = Interlocked.Read(ref _runs);
+            var take = (int)Math.Min(wanted, options.MaxConcurrentRuns - runs);
+            if (take <= 0)
+            {
+                return 0;
+            }
+
+            if (Interlocked.CompareExchange(ref _runs, runs + take, runs) == runs)
+            {
+                return take;
+            }
+        }
+    }
+
+    public void Unreserve(int count)
+    {
+        if (count > 0)
+        {
+            Interlocked.Add(ref _runs, -count);
+            PlacesFreed();
+        }
+    }
+
+    private void PlacesFreed() => Interlocked.Exchange(ref _runEnded, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>Completes when places are next freed (a run ends, a reservation is returned): taken before a <see cref="Reserve"/> that finds no place, so no end is missed.</summary>
+    public Task NextRunEnd => Volatile.Read(ref _runEnded).Task;
 
     public void Dispose() => _lanes.Dispose();
 

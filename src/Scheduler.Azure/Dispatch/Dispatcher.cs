@@ -16,6 +16,8 @@ internal sealed class Dispatcher(
     DueIndex index,
     ShardLeases leases,
     ScheduleDispatch schedules,
+    ShardBatch batches,
+    StateStore states,
     SchedulerOptions options,
     StorageRequestCounter requests,
     Telemetry.SchedulerMetrics metrics,
@@ -104,13 +106,17 @@ internal sealed class Dispatcher(
 
         try
         {
-            await Task.WhenAll(bySchedule.Select(entries =>
-            {
-                var key = entries[0].Key;
-                var shard = ShardMap.ShardOf(key, held.ShardCount);
-                var takenAsHelp = !held.Shards.Contains(shard); // from a stalled holder's shard: nothing to hand over
-                return ProcessAsync(entries, started, tick, counters, () => takenAsHelp || leases.Holds(shard), cancellationToken);
-            }));
+            bool StillMine(int shard) => !held.Shards.Contains(shard) || leases.Holds(shard); // taken as help from a stalled holder's shard: nothing to hand over
+            Task OneByOne(List<DueEntry> entries, Func<bool> stillMine) => ProcessAsync(entries, started, tick, counters, stillMine, cancellationToken);
+            var shared = bySchedule.Length > 0 ? await states.SharedPartitionsAsync(cancellationToken) : null;
+            await Task.WhenAll(shared is null
+                ? bySchedule.Select(entries =>
+                {
+                    var shard = ShardMap.ShardOf(entries[0].Key, held.ShardCount);
+                    return OneByOne(entries, () => StillMine(shard));
+                })
+                : bySchedule.GroupBy(entries => ShardMap.ShardOf(entries[0].Key, held.ShardCount)).Select(group =>
+                    BatchAsync(shared, group.Key, [.. group], started, tick, counters, () => StillMine(group.Key), e => OneByOne(e, () => StillMine(group.Key)), cancellationToken)));
         }
         finally
         {
@@ -165,6 +171,22 @@ internal sealed class Dispatcher(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogWarning(ex, "Removing the unreadable due index row {RowKey} failed; it is passed over and tried again next tick", fault.RowKey);
+        }
+    }
+
+    /// <summary>A shard's due schedules together (<see cref="ShardBatch"/>); a failure of the batch's own reads is reported and its schedules stay due for the next tick.</summary>
+    private async Task BatchAsync(
+        ShardedLayout layout, int shard, List<DueEntry>[] due, DateTimeOffset started, long tick, TickCounters counters,
+        Func<bool> stillMine, Func<List<DueEntry>, Task> oneByOne, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await batches.ProcessAsync(layout, due, started, counters, key => _inFlight.TryRemove(KeyValuePair.Create(key.Value, tick)), stillMine, oneByOne, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            counters.Error($"shard {shard}: {ex.GetType().Name}: {ex.Message}");
+            logger.LogError(ex, "Dispatching the {Count} due schedules of shard {Shard} failed; those not claimed stay due and are retried next tick", due.Length, shard);
         }
     }
 

@@ -255,7 +255,7 @@ internal sealed class ScheduleDispatch(
     /// found a schedule left with no entry at all: four hosts, a retry and the next occurrence a second apart). So the
     /// entry the state's wake time needs is written again: an extra entry costs one read, a missing one stops the schedule.
     /// </summary>
-    private async Task KeepIndexedAsync(ScheduleKey key)
+    public async Task KeepIndexedAsync(ScheduleKey key)
     {
         if (await states.GetAsync(key, CancellationToken.None) is { WakeAt: { } wake })
         {
@@ -264,7 +264,7 @@ internal sealed class ScheduleDispatch(
     }
 
     /// <summary>Moves the entry this tick holds (at <paramref name="indexed"/>) to <paramref name="wakeAt"/> and drops the schedule's stale entries.</summary>
-    private async Task MoveIndexAsync(List<DueEntry> entries, DateTimeOffset indexed, DateTimeOffset? wakeAt, ScheduleKey key)
+    public async Task MoveIndexAsync(List<DueEntry> entries, DateTimeOffset indexed, DateTimeOffset? wakeAt, ScheduleKey key)
     {
         await index.MoveAsync(indexed, wakeAt, key, CancellationToken.None);
         foreach (var stale in entries.Skip(1).Where(e => e.WakeAt != wakeAt && e.WakeAt != indexed))
@@ -281,7 +281,8 @@ internal sealed class ScheduleDispatch(
         }
     }
 
-    private async Task PruneIfDueAsync(ScheduleKey key, int completions)
+    /// <summary>Every quarter of the retention's completions of a schedule, its oldest ledger and edit rows beyond the retention are deleted.</summary>
+    public async Task PruneIfDueAsync(ScheduleKey key, int completions)
     {
         var every = Math.Max(10, options.LedgerRetention / 4);
         if (_completionsSincePrune.AddOrUpdate(key.Value, completions, (_, n) => n + completions) < every)

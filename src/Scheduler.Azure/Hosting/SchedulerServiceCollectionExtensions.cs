@@ -67,6 +67,7 @@ public static class SchedulerServiceCollectionExtensions
         services.AddSingleton<Reconciler>();
         services.AddSingleton<DispatchLanes>();
         services.AddSingleton<ScheduleDispatch>();
+        services.AddSingleton<ShardBatch>();
         services.AddSingleton<Telemetry.SchedulerMetrics>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<TickDriver>();

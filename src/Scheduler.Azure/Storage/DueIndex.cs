@@ -6,8 +6,15 @@ using Scheduler.Sharding;
 
 namespace Scheduler.Storage;
 
-/// <summary>An entry of the due index: a schedule that may have work at <paramref name="WakeAt"/>.</summary>
-internal sealed record DueEntry(DateTimeOffset WakeAt, ScheduleKey Key, string RowKey);
+/// <summary>An entry of the due index: a schedule that may have work at <paramref name="WakeAt"/>; its ETag when read or written by this process (null: unknown).</summary>
+internal sealed record DueEntry(DateTimeOffset WakeAt, ScheduleKey Key, string RowKey, ETag? ETag = null);
+
+/// <summary>
+/// One schedule's entries after a batch of its shard: the entry at <paramref name="From"/> replaced by one at
+/// <paramref name="To"/> (none when null), and <paramref name="Stale"/> ones removed. An entry removed is removed only
+/// as it was read (its ETag): one rewritten meanwhile (a schedule deleted and added again at once) stays.
+/// </summary>
+internal sealed record IndexMove(ScheduleKey Key, DueEntry From, DateTimeOffset? To, IReadOnlyList<DueEntry> Stale);
 
 /// <summary>
 /// The due index, in shards: a schedule's entries live in its shard's partition ("due-NN", <see cref="ShardMap"/>),
@@ -19,6 +26,8 @@ internal sealed record DueEntry(DateTimeOffset WakeAt, ScheduleKey Key, string R
 /// </summary>
 internal sealed class DueIndex(SchedulerTables tables, ShardStore shards, RowQuarantine quarantine)
 {
+    private readonly TransactionCoalescer _coalescer = new(() => tables.DueIndex);
+
     /// <summary>The one partition of the layout before sharding (layout version 1).</summary>
     public const string LegacyPartition = "due";
 
@@ -62,7 +71,7 @@ internal sealed class DueIndex(SchedulerTables tables, ShardStore shards, RowQua
             }
             else
             {
-                due.Add(entry);
+                due.Add(entry with { ETag = e.ETag });
             }
 
             if (due.Count + bad.Count >= max)
@@ -199,6 +208,45 @@ internal sealed class DueIndex(SchedulerTables tables, ShardStore shards, RowQua
                 await UpsertAsync(target, key, cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// Makes many schedules' moves (<see cref="IndexMove"/>), sharing transactions per shard. Each gets the entry it has
+    /// now (with its ETag) or, when it has none left, null; or the failure of its own actions (404: an entry it removes
+    /// was already gone; 412: rewritten since it was read), which moves nothing of its own and nothing of another's.
+    /// </summary>
+    public async Task<IReadOnlyList<(DueEntry? Entry, RequestFailedException? Failure)>> MoveManyAsync(IReadOnlyList<IndexMove> moves, CancellationToken cancellationToken)
+    {
+        var count = await shards.ShardCountAsync(cancellationToken);
+        var parts = moves.Select(m => MoveActions(ShardPartition(ShardMap.ShardOf(m.Key, count)), m)).ToList();
+        var submitted = Enumerable.Range(0, moves.Count).Where(i => parts[i].Count > 0).ToList();
+        var outcomes = await _coalescer.SubmitAllAsync([.. submitted.Select(i => parts[i])]);
+        var results = moves.Select(m => (Entry: (DueEntry?)m.From, Failure: (RequestFailedException?)null)).ToArray(); // nothing to move: as it is
+        foreach (var (i, outcome) in submitted.Zip(outcomes))
+        {
+            var move = moves[i];
+            results[i] = !outcome.Committed
+                ? (null, outcome.Failure)
+                : (move.To is { } to ? new DueEntry(to, move.Key, RowKey(to, move.Key), outcome.Responses![0].Headers.ETag) : null, null);
+        }
+
+        return results;
+    }
+
+    private static List<TableTransactionAction> MoveActions(string partition, IndexMove move)
+    {
+        var actions = new List<TableTransactionAction>();
+        if (move.To is { } to)
+        {
+            actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(partition, RowKey(to, move.Key))));
+        }
+
+        foreach (var gone in move.Stale.Prepend(move.From).Where(e => e.WakeAt != move.To).DistinctBy(e => e.RowKey))
+        {
+            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, gone.RowKey), gone.ETag ?? ETag.All));
+        }
+
+        return actions;
     }
 
     /// <summary>

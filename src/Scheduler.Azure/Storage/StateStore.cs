@@ -23,6 +23,8 @@ internal sealed record LoadedState(ScheduleKey Key, ScheduleState State, ETag ET
 /// </summary>
 internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
 {
+    private readonly TransactionCoalescer _coalescer = new(() => tables.State);
+
     private TableClient Table => tables.State;
 
     /// <summary>Where new rows go in this deployment's state table.</summary>
@@ -34,6 +36,44 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
     /// <summary>The state row as stored, unparsed (for the quarantine's copy).</summary>
     public async Task<TableEntity?> GetEntityAsync(ScheduleKey key, CancellationToken cancellationToken = default) =>
         (await locator.FindAsync(key, cancellationToken))?.Row;
+
+    /// <summary>
+    /// The tables' layout when it is layout 3 and not moving: where a shard's states share a partition, so they are read
+    /// and committed together (<see cref="ReadDueAsync"/>, <see cref="CommitPlansAsync"/>). Null otherwise.
+    /// </summary>
+    public async ValueTask<ShardedLayout?> SharedPartitionsAsync(CancellationToken cancellationToken) =>
+        await locator.ViewAsync(cancellationToken) is { Layout: ShardedLayout sharded, MovingFrom: null } ? sharded : null;
+
+    /// <summary>
+    /// The states of <paramref name="keys"/>, all of one shard, whose wake time has come by <paramref name="dueBy"/>: one
+    /// range query of the shard's states, filtered on WakeAt, instead of a read each. A key not returned has a state not
+    /// due by its row, or none, or one whose WakeAt does not read: the one-schedule path reads that one.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<ScheduleKey, LoadedState>> ReadDueAsync(ShardedLayout layout, IReadOnlyCollection<ScheduleKey> keys, DateTimeOffset dueBy, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<ScheduleKey, LoadedState>();
+        if (keys.Count == 0)
+        {
+            return found;
+        }
+
+        var rows = keys.Select(layout.StateRow).Order(StringComparer.Ordinal).ToList();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {layout.Partition(keys.First())} and RowKey ge {rows[0]} and RowKey le {rows[^1]} and WakeAt le {Iso.Format(dueBy)}");
+        var wanted = keys.ToHashSet();
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
+        {
+            if (layout.TryReadStateKey(e, out var key, out _) && wanted.Contains(key) && !LayoutMove.IsMarked(e))
+            {
+                found[key] = Load(key, e) with { Layout = layout };
+                if (found.Count == wanted.Count)
+                {
+                    break;
+                }
+            }
+        }
+
+        return found;
+    }
 
     /// <summary>The layout a write conditional on <paramref name="current"/> goes to.</summary>
     private async ValueTask<StateLayout> LayoutOfAsync(LoadedState current, CancellationToken cancellationToken) =>
@@ -62,9 +102,29 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
     /// <summary>Commits a plan: the state (If-Match), a Running row per claim, the Skipped/Missed notes, and the lost-lease rows. Throws 412 when another instance got there first.</summary>
     public async Task<LoadedState> CommitPlanAsync(LoadedState current, Plan plan, DateTimeOffset? wakeAt, string instance, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var layout = await LayoutOfAsync(current, cancellationToken);
+        var response = await SubmitAsync(layout, PlanActions(layout, current, plan, wakeAt, instance, now), cancellationToken);
+        return current with { State = plan.State, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
+    }
+
+    /// <summary>
+    /// Commits many schedules' plans, each as <see cref="CommitPlanAsync"/> would, sharing transactions (layout 3: a
+    /// shard's states share a partition). Each gets its state as committed, or the failure of its own write (412: another
+    /// writer changed it first); one schedule's failure commits or fails nothing of another's.
+    /// </summary>
+    public async Task<IReadOnlyList<(LoadedState? Committed, RequestFailedException? Failure)>> CommitPlansAsync(
+        ShardedLayout layout, IReadOnlyList<(LoadedState Current, Plan Plan, DateTimeOffset? WakeAt)> plans, string instance, DateTimeOffset now)
+    {
+        var outcomes = await _coalescer.SubmitAllAsync([.. plans.Select(p => PlanActions(layout, p.Current, p.Plan, p.WakeAt, instance, now))]);
+        return [.. plans.Zip(outcomes, (p, o) => o.Committed
+            ? (p.Current with { State = p.Plan.State, ETag = o.Responses![0].Headers.ETag!.Value, WakeAt = p.WakeAt, Faults = [], Layout = layout }, null)
+            : ((LoadedState?)null, o.Failure))];
+    }
+
+    private static List<TableTransactionAction> PlanActions(StateLayout layout, LoadedState current, Plan plan, DateTimeOffset? wakeAt, string instance, DateTimeOffset now)
+    {
         var key = current.Key;
         var job = current.Job ?? "";
-        var layout = await LayoutOfAsync(current, cancellationToken);
         var actions = new List<TableTransactionAction>
         {
             new(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(layout, key, plan.State, wakeAt, current.Job, now), current.ETag),
@@ -72,28 +132,43 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
         actions.AddRange(plan.Expired.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertMerge, LedgerRows.LeaseEnded(layout, key, r, now))));
         actions.AddRange(plan.Claims.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Claimed(layout, key, job, c, instance, now))));
         actions.AddRange(plan.Notes.Select(n => new TableTransactionAction(TableTransactionActionType.UpsertReplace, LedgerRows.Note(layout, key, job, n, instance, now))));
-        var response = await SubmitAsync(layout, actions, cancellationToken);
-        return current with { State = plan.State, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
+        return actions;
     }
 
     /// <summary>Records a finished run: its ledger row, and (when it still holds its claim) the state it leaves, If-Match.</summary>
     public async Task<LoadedState> CommitCompletionAsync(LoadedState current, ScheduleState? state, DateTimeOffset? wakeAt, ClaimedRun run, RunOutcome outcome, string instance, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var layout = await LayoutOfAsync(current, cancellationToken);
-        var finished = LedgerRows.Finished(layout, current.Key, run, outcome, instance);
-        var ledger = new TableTransactionAction(TableTransactionActionType.UpsertMerge, finished);
         if (state is null)
         {
-            await Table.SubmitTransactionAsync([ledger], cancellationToken);
+            var finished = LedgerRows.Finished(layout, current.Key, run, outcome, instance);
+            await Table.SubmitTransactionAsync([new TableTransactionAction(TableTransactionActionType.UpsertMerge, finished)], cancellationToken);
             await locator.FollowMoveAsync(current.Key, layout, finished, cancellationToken);
             return current;
         }
 
-        var response = await SubmitAsync(layout,
-            [new TableTransactionAction(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(layout, current.Key, state, wakeAt, current.Job, now), current.ETag), ledger],
-            cancellationToken);
+        var response = await SubmitAsync(layout, CompletionActions(layout, current, state, wakeAt, run, outcome, instance, now), cancellationToken);
         return current with { State = state, ETag = response.Value[0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [] };
     }
+
+    /// <summary>
+    /// <see cref="CommitCompletionAsync"/> for a run that still holds its claim, sharing a transaction with other
+    /// schedules' (layout 3). The state as committed, or the failure of this schedule's own write.
+    /// </summary>
+    public async Task<(LoadedState? Committed, RequestFailedException? Failure)> CommitCompletionSharedAsync(
+        ShardedLayout layout, LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, ClaimedRun run, RunOutcome outcome, string instance, DateTimeOffset now)
+    {
+        var outcomeOfPart = await _coalescer.SubmitAsync(CompletionActions(layout, current, state, wakeAt, run, outcome, instance, now));
+        return outcomeOfPart.Committed
+            ? (current with { State = state, ETag = outcomeOfPart.Responses![0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [], Layout = layout }, null)
+            : (null, outcomeOfPart.Failure);
+    }
+
+    private static List<TableTransactionAction> CompletionActions(StateLayout layout, LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, ClaimedRun run, RunOutcome outcome, string instance, DateTimeOffset now) =>
+    [
+        new(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(layout, current.Key, state, wakeAt, current.Job, now), current.ETag),
+        new(TableTransactionActionType.UpsertMerge, LedgerRows.Finished(layout, current.Key, run, outcome, instance)),
+    ];
 
     /// <summary>Writes a state (a manual trigger request, a started or released run), If-Match, with an optional merge into one of its ledger rows in the same transaction.</summary>
     public async Task<LoadedState> ReplaceAsync(LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, DateTimeOffset now, CancellationToken cancellationToken, RunRowMerge? ledger = null)

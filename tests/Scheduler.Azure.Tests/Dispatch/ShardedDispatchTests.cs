@@ -18,9 +18,9 @@ public sealed class ShardedDispatchTests(AzuriteFixture azurite)
 
     private static FakeTimeProvider NewClock() => new(new DateTimeOffset(2031, 5, 5, 8, 0, 0, TimeSpan.Zero)); // ahead of Azurite's real-time stamps
 
-    private Task<SchedulerHarness> StartAsync(string prefix, string instance, FakeTimeProvider clock, RunRecorder recorder, int parallelism = 16) =>
+    private Task<SchedulerHarness> StartAsync(string prefix, string instance, FakeTimeProvider clock, RunRecorder recorder, int parallelism = 16, int maxRuns = 128) =>
         SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => { o.PreciseFiring = true; o.ReconcileInterval = TimeSpan.Zero; o.ShardLeaseDuration = TimeSpan.FromSeconds(10); o.Parallelism = parallelism; },
+            configure: o => { o.PreciseFiring = true; o.ReconcileInterval = TimeSpan.Zero; o.ShardLeaseDuration = TimeSpan.FromSeconds(10); o.Parallelism = parallelism; o.MaxConcurrentRuns = maxRuns; },
             services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock), instanceId: instance);
 
     private static Task<HeldShards> HeldAsync(SchedulerHarness harness) => harness.Services.GetRequiredService<ShardLeases>().CurrentAsync(default);
@@ -160,11 +160,12 @@ public sealed class ShardedDispatchTests(AzuriteFixture azurite)
     [Fact]
     public async Task AShardTakenWhileATickWorksThroughABacklog_IsLeftToItsNewHolder_AndEveryOccurrenceRunsOnce()
     {
-        // Arrange: "a" holds every shard and works one schedule at a time; 80 one-offs are due; "b" has started
+        // Arrange: "a" holds every shard and works one schedule at a time (one lane, one run at once: a shard's batch
+        // claims what the run budget allows, then waits for a run to end); 80 one-offs are due; "b" has started
         var prefix = SchedulerHarness.NewPrefix();
         var clock = NewClock();
         var recorder = new RunRecorder();
-        await using var a = await StartAsync(prefix, "a", clock, recorder, parallelism: 1);
+        await using var a = await StartAsync(prefix, "a", clock, recorder, parallelism: 1, maxRuns: 1);
         await using var b = await StartAsync(prefix, "b", clock, recorder);
         var keys = Enumerable.Range(0, 80).Select(i => new ScheduleKey(ScheduleKey.DefaultGroup, $"h{i:D2}")).ToList();
         foreach (var key in keys)

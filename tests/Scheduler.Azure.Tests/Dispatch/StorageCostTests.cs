@@ -90,10 +90,12 @@ public sealed class StorageCostTests(AzuriteFixture azurite)
         clock.Advance(TimeSpan.FromSeconds(1));
         var tick = await harness.Dispatcher.TickAsync();
 
-        // Assert: read state, claim (state + ledger row), complete (state + ledger row), move the index entry; beside the
-        // shards' reads, and the lease read this tick makes (2 s since the last: a fifth of the 10 s lease)
+        // Assert: beside the shards' reads and the lease read this tick makes (2 s since the last: a fifth of the 10 s
+        // lease), at most what one schedule alone costs: its state read, claim (state + ledger row), entry moved, end
+        // recorded (state + ledger row). A shard's schedules share the read and the transactions (BatchDispatchTests
+        // measures a due minute of 300), so with one or two a shard, as here, that is about the cost.
         Assert.Equal(10, tick.Succeeded);
-        Assert.InRange(tick.StorageRequests, ShardMap.DefaultCount + 1 + (3 * tick.Succeeded), ShardMap.DefaultCount + 1 + (4 * tick.Succeeded));
+        Assert.InRange(tick.StorageRequests, ShardMap.DefaultCount + 1 + tick.Succeeded, ShardMap.DefaultCount + 1 + (4 * tick.Succeeded));
     }
 
     [Fact]

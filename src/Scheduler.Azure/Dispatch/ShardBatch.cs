@@ -1,0 +1,410 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Scheduler.Hosting;
+using Scheduler.Planning;
+using Scheduler.Schedules;
+using Scheduler.Storage;
+using Scheduler.Telemetry;
+using Scheduler.Triggers;
+
+namespace Scheduler.Dispatch;
+
+/// <summary>
+/// A tick's due schedules of one shard on layout 3, dispatched together: their states read by one query, and their
+/// claims, index moves and runs' ends committed in transactions the shard's schedules share
+/// (<see cref="TransactionCoalescer"/>), so an occurrence costs a fraction of a request. Each claim is what it is on the
+/// one-schedule path: conditional on its state's ETag, committed with its ledger row before its run starts. Whatever a
+/// batch does not handle (a state the query did not return, a damaged or unresolvable one, an edit to apply first, a
+/// claim that lost to another writer, work due again at once) goes to that path, <see cref="ScheduleDispatch"/>, which
+/// reads the state again and knows every case.
+/// </summary>
+internal sealed class ShardBatch(
+    StateStore states,
+    DueIndex index,
+    DefinitionResolver resolver,
+    Reconciler reconciler,
+    ScheduleDispatch schedules,
+    JobRunner runner,
+    RunCompletion completion,
+    OccurrenceQueue queue,
+    DispatchLanes lanes,
+    SchedulerMetrics metrics,
+    SchedulerOptions options,
+    TimeProvider clock,
+    ILogger<ShardBatch> logger)
+{
+    /// <summary>Schedules planned before their claims are sent: a few transactions' worth, so runs start while the rest are planned.</summary>
+    private const int PlannedPerRound = 250;
+
+    private bool Queued => options.Dispatch == DispatchMode.Queue;
+
+    /// <param name="due">The shard's due schedules this tick holds, each its entries earliest first.</param>
+    /// <param name="startingRuns">Called as a schedule's runs start: the tick stops holding it from its other ticks.</param>
+    /// <param name="stillMine">False when the shard has gone to another instance since the tick read the index.</param>
+    /// <param name="oneByOne">The one-schedule path, for what a batch hands back.</param>
+    public async Task ProcessAsync(
+        ShardedLayout layout, IReadOnlyList<List<DueEntry>> due, DateTimeOffset tickStart, TickCounters counters,
+        Action<ScheduleKey> startingRuns, Func<bool> stillMine, Func<List<DueEntry>, Task> oneByOne, CancellationToken cancellationToken)
+    {
+        if (!stillMine())
+        {
+            foreach (var _ in due)
+            {
+                counters.HandedOver();
+            }
+
+            return;
+        }
+
+        IReadOnlyDictionary<ScheduleKey, LoadedState> loaded;
+        using (await lanes.EnterAsync(cancellationToken))
+        {
+            loaded = await states.ReadDueAsync(layout, [.. due.Select(e => e[0].Key)], tickStart, cancellationToken);
+        }
+
+        var work = new List<Task>();
+        try
+        {
+            var waiting = new Queue<Candidate>();
+            foreach (var entries in due)
+            {
+                if (CandidateOf(entries, loaded, tickStart) is { } candidate)
+                {
+                    waiting.Enqueue(candidate);
+                }
+                else
+                {
+                    work.Add(oneByOne(entries));
+                }
+            }
+
+            while (waiting.Count > 0 && !cancellationToken.IsCancellationRequested)
+            {
+                var freed = lanes.NextRunEnd;
+                var planned = PlanSome(waiting, tickStart, work, oneByOne);
+                if (planned.Count == 0)
+                {
+                    if (waiting.Count > 0 && !await WaitAsync(freed, cancellationToken))
+                    {
+                        break; // stopping: the rest stay due
+                    }
+
+                    continue;
+                }
+
+                if (!stillMine())
+                {
+                    planned.ForEach(p => Unreserve(p.Plan));
+                    for (var i = planned.Count + waiting.Count; i > 0; i--)
+                    {
+                        counters.HandedOver();
+                    }
+
+                    break;
+                }
+
+                work.AddRange(await ClaimAsync(layout, planned, counters, startingRuns, oneByOne, cancellationToken));
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(work);
+        }
+    }
+
+    private static async Task<bool> WaitAsync(Task freed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await freed.WaitAsync(cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A schedule a batch can plan as it was read; null hands it to the one-schedule path.</summary>
+    private Candidate? CandidateOf(List<DueEntry> entries, IReadOnlyDictionary<ScheduleKey, LoadedState> loaded, DateTimeOffset tickStart)
+    {
+        var key = entries[0].Key;
+        if (!loaded.TryGetValue(key, out var current) || current.Faults.Count > 0
+            || reconciler.HasUnappliedEdit(key, current.State) || reconciler.MayHaveMissedEdits(tickStart - Reconciler.EditFreshness)
+            || !resolver.TryResolve(key, current.State, out var definition, out _))
+        {
+            return null;
+        }
+
+        return new Candidate(entries, current, definition!, resolver.PlannerFor(definition!));
+    }
+
+    /// <summary>Plans waiting schedules while the run budget has places (reserved before each plan); those a plan leaves nothing to claim or record go one by one.</summary>
+    private List<Planned> PlanSome(Queue<Candidate> waiting, DateTimeOffset tickStart, List<Task> work, Func<List<DueEntry>, Task> oneByOne)
+    {
+        var planned = new List<Planned>();
+        var now = clock.GetUtcNow();
+        while (waiting.Count > 0 && planned.Count < PlannedPerRound)
+        {
+            var candidate = waiting.Peek();
+            var places = Queued ? int.MaxValue : lanes.Reserve(Math.Min(candidate.Definition.Policies.ConcurrencyLimit, DuePlanner.MaxOccurrencesPerPlan));
+            if (places == 0)
+            {
+                break; // every place is taken: claim what is planned, then wait for a run to end
+            }
+
+            waiting.Dequeue();
+            Plan? plan = null;
+            try
+            {
+                plan = candidate.Planner.Plan(candidate.Current.State, now, tickStart, places);
+            }
+            catch (NonAdvancingTriggerException)
+            {
+                // the one-schedule path holds it with its message
+            }
+
+            if (!Queued)
+            {
+                lanes.Unreserve(places - (plan?.Claims.Count ?? 0));
+            }
+
+            if (plan is null || !plan.ChangesSomething(candidate.Current.State))
+            {
+                Unreserve(plan);
+                work.Add(oneByOne(candidate.Entries));
+                continue;
+            }
+
+            planned.Add(new Planned(candidate, plan));
+        }
+
+        return planned;
+    }
+
+    /// <summary>Returns the places a plan's claims reserved when the claims will not run.</summary>
+    private void Unreserve(Plan? plan)
+    {
+        if (!Queued && plan is not null)
+        {
+            lanes.Unreserve(plan.Claims.Count);
+        }
+    }
+
+    /// <summary>Commits the plans together, moves their entries together, and starts their runs (or queues them); returns the runs' tasks.</summary>
+    private async Task<List<Task>> ClaimAsync(
+        ShardedLayout layout, List<Planned> planned, TickCounters counters, Action<ScheduleKey> startingRuns, Func<List<DueEntry>, Task> oneByOne, CancellationToken cancellationToken)
+    {
+        var work = new List<Task>();
+        var now = clock.GetUtcNow();
+        var spans = planned.Select(StartClaimSpan).ToList();
+
+        // Not cancellable once sent (as on the one-schedule path): committed claims are always run or recorded.
+        var commits = await states.CommitPlansAsync(layout, [.. planned.Select(p => (p.Candidate.Current, p.Plan, p.Candidate.Planner.WakeAt(p.Plan.State)))], options.InstanceId, now);
+        var claimed = new List<(Planned Planned, LoadedState Current, Activity? Span)>();
+        foreach (var ((p, (committed, failure)), span) in planned.Zip(commits).Zip(spans))
+        {
+            if (committed is null)
+            {
+                Unreserve(p.Plan);
+                if (failure is { Status: 412 })
+                {
+                    counters.Conflict(); // another writer changed the state first
+                    metrics.Conflict();
+                    span?.SetStatus(ActivityStatusCode.Error, "another instance changed the state first");
+                }
+                else
+                {
+                    logger.LogWarning("Claiming {ScheduleId} with its shard's batch failed ({Error}); it is read again and claimed alone", p.Key.ToString(), failure?.Message);
+                }
+
+                span?.Dispose();
+                work.Add(oneByOne(p.Candidate.Entries));
+                continue;
+            }
+
+            metrics.Committed(p.Candidate.Definition.Job, p.Plan);
+            counters.Claimed(p.Plan.Claims.Count);
+            counters.Skipped(p.Plan.Notes.Where(n => n.Status == Runs.RunStatus.Skipped).Sum(n => n.Count));
+            counters.Missed(p.Plan.Notes.Where(n => n.Status == Runs.RunStatus.Missed).Sum(n => n.Count));
+            claimed.Add((p, committed, span));
+        }
+
+        if (Queued)
+        {
+            // Scale-out: RunOccurrence runs them where the messages are taken; a lost message is covered by the lease.
+            await Task.WhenAll(claimed.Where(c => c.Planned.Plan.Claims.Count > 0).Select(c => EnqueueAsync(c.Span, c.Planned, counters)));
+        }
+
+        // Entries move before the runs start (as on the one-schedule path): left due, every other tick of this process
+        // would read these states again while the runs last, and a host that dies mid-run leaves its entry at the lease.
+        var entries = await MoveEntriesAsync([.. claimed.Select(c => (c.Planned.Candidate.Entries[0], c.Current.WakeAt, c.Planned.Candidate.Entries))]);
+        foreach (var ((p, current, span), entry) in claimed.Zip(entries))
+        {
+            if (Queued || p.Plan.Claims.Count == 0)
+            {
+                span?.Dispose();
+                if (current.WakeAt is { } wake && wake <= clock.GetUtcNow() && !Queued)
+                {
+                    work.Add(oneByOne([entry ?? p.Candidate.Entries[0]])); // a skip or a lost lease recorded, and more is due now
+                }
+
+                continue;
+            }
+
+            startingRuns(p.Key);
+            work.Add(RunAndRecordAsync(layout, p, current, entry, span, counters, oneByOne, cancellationToken));
+        }
+
+        return work;
+    }
+
+    /// <summary>Moves entries together; an entry whose move fails in the batch is moved alone. Returns each schedule's entry now (null when unknown or none).</summary>
+    private async Task<DueEntry?[]> MoveEntriesAsync(List<(DueEntry From, DateTimeOffset? To, List<DueEntry> All)> moves)
+    {
+        var results = await index.MoveManyAsync([.. moves.Select(m => new IndexMove(m.From.Key, m.From, m.To, [.. m.All.Skip(1)]))], CancellationToken.None);
+        var entries = new DueEntry?[moves.Count];
+        var alone = new List<Task>();
+        for (var i = 0; i < moves.Count; i++)
+        {
+            var (from, to, all) = moves[i];
+            if (results[i].Failure is null)
+            {
+                entries[i] = results[i].Entry;
+                continue;
+            }
+
+            // 404: an entry was gone already; 412: rewritten since read (a re-add). Alone, the move keeps what it must.
+            alone.Add(MoveAloneAsync(all, from, to));
+            entries[i] = to is { } t ? new DueEntry(t, from.Key, DueIndex.RowKey(t, from.Key)) : null;
+        }
+
+        await Task.WhenAll(alone);
+        return entries;
+    }
+
+    /// <summary>
+    /// A move the batch could not make. If this fails too (storage unreachable), the entry stays where it was: at or
+    /// before the state's wake time, so the schedule is read again then, never lost; the runs go ahead.
+    /// </summary>
+    private async Task MoveAloneAsync(List<DueEntry> all, DueEntry from, DateTimeOffset? to)
+    {
+        try
+        {
+            await schedules.MoveIndexAsync(all, from.WakeAt, to, from.Key);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Moving {ScheduleId}'s index entry failed; the entry stays due and the schedule is read again next tick", from.Key.ToString());
+        }
+    }
+
+    /// <summary>Runs a schedule's claims and records each end in a transaction shared with the shard's other ends; then moves its entry to its next wake.</summary>
+    private async Task RunAndRecordAsync(
+        ShardedLayout layout, Planned p, LoadedState current, DueEntry? entry, Activity? span, TickCounters counters, Func<List<DueEntry>, Task> oneByOne, CancellationToken cancellationToken)
+    {
+        var (definition, planner, key) = (p.Candidate.Definition, p.Candidate.Planner, p.Key);
+        try
+        {
+            using var recording = new SemaphoreSlim(1, 1);
+            await Task.WhenAll(p.Plan.Claims.Select(async claim =>
+            {
+                RunResult result;
+                try
+                {
+                    result = await runner.RunAsync(definition, claim, cancellationToken, span?.Context ?? default);
+                }
+                finally
+                {
+                    lanes.RunEnded();
+                }
+
+                counters.Finished(result.Outcome.Status);
+                await recording.WaitAsync(CancellationToken.None);
+                try
+                {
+                    current = await completion.RecordSharedAsync(layout, current, definition, planner, claim, result);
+                }
+                catch (Exception ex)
+                {
+                    counters.Error($"{key}: recording the run due {claim.Due:O} failed: {ex.GetType().Name}: {ex.Message}");
+                    logger.LogError(ex, "Recording {ScheduleId} due {Due:O} attempt {Attempt} failed; its lease settles it", key.ToString(), claim.Due, claim.Attempt);
+                }
+                finally
+                {
+                    recording.Release();
+                }
+            }));
+        }
+        finally
+        {
+            span?.Dispose();
+        }
+
+        try
+        {
+            await schedules.PruneIfDueAsync(key, p.Plan.Claims.Count);
+            var held = entry ?? p.Candidate.Entries[0];
+            var wake = planner.WakeAt(current.State);
+            if (wake is { } w && w <= clock.GetUtcNow())
+            {
+                await oneByOne([held]); // more is due now (a retry, a backlog): planned again alone
+            }
+            else if (entry is null || (wake is null && entry.ETag is null))
+            {
+                await schedules.MoveIndexAsync([.. p.Candidate.Entries.Where(e => e.RowKey != held.RowKey).Prepend(held)], held.WakeAt, wake, key);
+            }
+            else if (wake != entry.WakeAt)
+            {
+                await MoveEntriesAsync([(entry, wake, [entry])]);
+            }
+        }
+        catch (Exception ex)
+        {
+            counters.Error($"{key}: moving its index entry failed: {ex.GetType().Name}: {ex.Message}");
+            logger.LogError(ex, "Moving {ScheduleId}'s index entry after its runs failed; the entry left due is read again next tick", key.ToString());
+        }
+    }
+
+    /// <summary>The claim's span, a child of the tick's; not made current, since the batch goes on to the next schedule.</summary>
+    private static Activity? StartClaimSpan(Planned p)
+    {
+        if (p.Plan.Claims.Count == 0)
+        {
+            return null;
+        }
+
+        var tick = Activity.Current;
+        var span = SchedulerTelemetry.Source.StartActivity("scheduler.claim");
+        Activity.Current = tick;
+        span?.SetTag(SchedulerTelemetry.Attributes.Schedule, p.Key.Value);
+        span?.SetTag(SchedulerTelemetry.Attributes.Job, p.Candidate.Definition.Job);
+        span?.SetTag(SchedulerTelemetry.Attributes.Claims, p.Plan.Claims.Count);
+        return span;
+    }
+
+    /// <summary>
+    /// Queues the claims with the claim's span current, so each message carries its trace context. A claim whose
+    /// message could not be sent is run again when its lease ends, as for a lost message.
+    /// </summary>
+    private async Task EnqueueAsync(Activity? span, Planned p, TickCounters counters)
+    {
+        Activity.Current = span ?? Activity.Current;
+        try
+        {
+            await queue.EnqueueAsync(p.Key, p.Plan.Claims, CancellationToken.None); // committed claims are always handed on
+        }
+        catch (Exception ex)
+        {
+            counters.Error($"{p.Key}: queueing its claimed runs failed: {ex.GetType().Name}: {ex.Message}");
+            logger.LogError(ex, "Queueing {ScheduleId}'s {Count} claimed runs failed; they run again when their leases end", p.Key.ToString(), p.Plan.Claims.Count);
+        }
+    }
+
+    private sealed record Candidate(List<DueEntry> Entries, LoadedState Current, ScheduleDefinition Definition, DuePlanner Planner);
+
+    private sealed record Planned(Candidate Candidate, Plan Plan)
+    {
+        public ScheduleKey Key => Candidate.Entries[0].Key;
+    }
+}

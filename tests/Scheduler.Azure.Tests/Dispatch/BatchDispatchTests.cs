@@ -1,0 +1,170 @@
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Scheduler.Admin;
+using Scheduler.Runs;
+using Scheduler.Schedules;
+using Scheduler.Sharding;
+using Scheduler.Storage.Tests.Fixtures;
+
+namespace Scheduler.Storage.Tests.Dispatch;
+
+/// <summary>
+/// On layout 3 a tick dispatches a shard's due schedules together: one query reads their states, and their claims,
+/// index moves and runs' ends share transactions. Every occurrence still runs once, and a schedule whose write loses
+/// to another writer inside a shared transaction is read again and claimed alone while the rest commit.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+[Trait("Category", "Azurite")]
+public sealed class BatchDispatchTests(AzuriteFixture azurite)
+{
+    private static readonly DateTimeOffset Start = new(2031, 3, 3, 10, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task ADueMinuteOfManySchedules_RunsEachOnce_AtMostHalfAStorageRequestAnOccurrence()
+    {
+        // Arrange: 150 one-offs and 150 every-minute schedules, all due at 10:01
+        var recorder = new RunRecorder();
+        var clock = new FakeTimeProvider(Start);
+        await using var harness = await SchedulerHarness.StartAsync(azurite, SchedulerHarness.NewPrefix(), jobs => jobs.AddJob<RecordingJob>("record"),
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); },
+            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock));
+        foreach (var chunk in Enumerable.Range(0, 300).Chunk(100))
+        {
+            await harness.SchedulesTable.SubmitTransactionAsync(chunk.Select(i => new TableTransactionAction(TableTransactionActionType.Add, i < 150
+                ? new TableEntity("default", $"once-{i:D3}") { ["Job"] = "record", ["RunAt"] = Start.AddMinutes(1) }
+                : new TableEntity("default", $"minutely-{i:D3}") { ["Job"] = "record", ["Cron"] = "* * * * *", ["StartAt"] = Start.AddSeconds(30) })));
+        }
+
+        Assert.Equal(0, (await harness.Dispatcher.TickAsync()).Ran);
+
+        // Act: the due minute, and the next
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var due = await harness.Dispatcher.TickAsync();
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var next = await harness.Dispatcher.TickAsync();
+
+        // Assert: each schedule ran once at 10:01, the minutely ones once more at 10:02; the due minute cost at most
+        // half a request an occurrence beside the shards' reads and the lease renewal; the ledger audits clean
+        Assert.Equal((300, 0, 0), (due.Succeeded, due.Conflicts, due.Errors.Count));
+        Assert.Equal((150, 0), (next.Succeeded, next.Errors.Count));
+        Assert.Equal(450, recorder.Runs.Count);
+        Assert.Equal(450, recorder.Runs.Select(r => r.Key).Distinct().Count());
+        Assert.True(due.StorageRequests - (ShardMap.DefaultCount + 1) <= 0.5 * due.Succeeded, $"{due.StorageRequests} requests for {due.Succeeded} occurrences");
+        var audit = await harness.Services.GetRequiredService<LedgerAudit>().AuditAsync(Start, clock.GetUtcNow(), clock.GetUtcNow());
+        Assert.Equal(300, audit.Count);
+        Assert.All(audit, a => Assert.Empty(a.Result.Defects));
+        var entries = await harness.Tables.DueIndex.QueryAsync<TableEntity>("PartitionKey ge 'due-' and PartitionKey lt 'due.'").ToListAsync();
+        Assert.Equal(150, entries.Count); // the minutely ones' next wake; none left for the one-offs
+        Assert.All(entries, e => Assert.Contains("|default|minutely-", e.RowKey, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AClaimWhoseStateChangedBeforeItsSharedTransaction_IsReadAgainAndClaimedAlone_WhileTheOthersCommit()
+    {
+        // Arrange: two one-offs of one shard due at 10:01; the first claim transaction of the state table finds the
+        // first schedule's state changed by another writer just before it is sent
+        var recorder = new RunRecorder();
+        var clock = new FakeTimeProvider(Start);
+        var ids = Enumerable.Range(0, 100).Select(i => $"pair-{i}").ToList();
+        var pair = ids.GroupBy(id => ShardMap.ShardOf(new ScheduleKey("default", id), ShardMap.DefaultCount)).First(g => g.Count() >= 2).Take(2).ToList();
+        var prefix = SchedulerHarness.NewPrefix();
+        var touch = new TouchBeforeFirstBatch(new TableServiceClient(azurite.ConnectionString).GetTableClient(prefix + "ScheduleState"));
+        await using var harness = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); },
+            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
+            {
+                var options = new TableClientOptions();
+                options.AddPolicy(touch, HttpPipelinePosition.PerCall);
+                return new TableServiceClient(azurite.ConnectionString, options);
+            }));
+        foreach (var id in pair)
+        {
+            await harness.SchedulesTable.PutRawAsync(id, ("Job", "record"), ("RunAt", Start.AddMinutes(1)));
+        }
+
+        await harness.Dispatcher.TickAsync();
+        touch.Arm(await harness.StateRowAsync(new ScheduleKey("default", pair[0])));
+
+        // Act
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var tick = await harness.Dispatcher.TickAsync();
+
+        // Assert: the touched state was met once (one conflict), read again and claimed alone; both ran once, attempt 1
+        Assert.True(touch.Touched);
+        Assert.Equal((2, 1, 0), (tick.Succeeded, tick.Conflicts, tick.Errors.Count));
+        Assert.Equal(2, recorder.Runs.Count);
+        foreach (var id in pair)
+        {
+            var run = Assert.Single(await harness.States.ReadRunsAsync(new ScheduleKey("default", id)));
+            Assert.Equal((RunStatus.Succeeded, 1), (run.Status, run.Attempt));
+        }
+    }
+
+    [Fact]
+    public async Task SharedTransactions_AnswerAFailedPartWithItsOwnFailure_AndCommitEveryOtherPart()
+    {
+        // Arrange: 60 parts of two rows each in one partition (two transactions' worth), the seventh conditional on an
+        // ETag its row no longer has, and a part in another partition
+        var table = new TableServiceClient(azurite.ConnectionString).GetTableClient(SchedulerHarness.NewPrefix() + "Coalesced");
+        await table.CreateIfNotExistsAsync();
+        var stale = (await table.AddEntityAsync(new TableEntity("p", "row-06a"))).Headers.ETag!.Value;
+        await table.UpsertEntityAsync(new TableEntity("p", "row-06a") { ["Changed"] = true });
+        var parts = Enumerable.Range(0, 60).Select(i => (IReadOnlyList<TableTransactionAction>)
+        [
+            i == 6
+                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, new TableEntity("p", $"row-{i:D2}a") { ["N"] = i }, stale)
+                : new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("p", $"row-{i:D2}a") { ["N"] = i }),
+            new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("p", $"row-{i:D2}b") { ["N"] = i }),
+        ]).Append([new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("q", "other"))]).ToList();
+        var coalescer = new TransactionCoalescer(() => table);
+
+        // Act
+        var outcomes = await coalescer.SubmitAllAsync(parts);
+
+        // Assert: only the seventh failed, with 412; the others' rows are written and each got its responses' ETags
+        Assert.Equal(412, Assert.Single(outcomes, o => !o.Committed).Failure!.Status);
+        Assert.False(outcomes[6].Committed);
+        Assert.All(outcomes.Where((_, i) => i != 6), o => Assert.All(o.Responses!, r => Assert.NotNull(r.Headers.ETag)));
+        var rows = await table.QueryAsync<TableEntity>(e => e.PartitionKey == "p").ToListAsync();
+        Assert.Equal(119, rows.Count);
+        Assert.True((await table.GetEntityAsync<TableEntity>("p", "row-06a")).Value.GetBoolean("Changed"));
+        Assert.False((await table.GetEntityAsync<TableEntity>("p", "row-06a")).Value.ContainsKey("N"));
+        Assert.NotNull(await table.GetEntityAsync<TableEntity>("q", "other"));
+    }
+
+    /// <summary>Before the first entity-group transaction to the state table after <see cref="Arm"/>, another writer merges a column into the armed row.</summary>
+    private sealed class TouchBeforeFirstBatch(TableClient state) : HttpPipelinePolicy
+    {
+        private TableEntity? _row;
+        private int _touched;
+
+        public bool Touched => Volatile.Read(ref _touched) == 1;
+
+        public void Arm(TableEntity row) => _row = row;
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            if (_row is { } row && message.Request.Method == RequestMethod.Post && message.Request.Uri.ToUri().AbsolutePath.EndsWith("$batch", StringComparison.Ordinal)
+                && Body(message).Contains(state.Name, StringComparison.Ordinal) && Interlocked.CompareExchange(ref _touched, 1, 0) == 0)
+            {
+                await state.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { ["TouchedByAnotherWriter"] = true }, ETag.All, TableUpdateMode.Merge);
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
+
+        private static string Body(HttpMessage message)
+        {
+            using var body = new MemoryStream();
+            message.Request.Content?.WriteTo(body, default);
+            return System.Text.Encoding.UTF8.GetString(body.ToArray());
+        }
+    }
+}
