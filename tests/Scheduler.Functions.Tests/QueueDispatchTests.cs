@@ -77,10 +77,84 @@ public sealed class QueueDispatchTests(AzuriteFixture azurite)
         Assert.Equal(RunStatus.Succeeded, run.Status);
     }
 
+    [Fact]
+    public async Task Tick_QueuesAShardsClaimsInOneMessage_AndRunOccurrenceRunsEachOnce_EvenWhenTheMessagesAreDeliveredTwice()
+    {
+        // Arrange: 40 one-offs due now, claimed by one tick
+        await using var app = await AppHarness.StartAsync(azurite, ("Scheduler:Dispatch", "Queue"));
+        var keys = Enumerable.Range(0, 40).Select(i => new ScheduleKey("default", $"batched-{i:D2}")).ToList();
+        foreach (var key in keys)
+        {
+            await app.Get<ScheduleAdmin>().AddOrUpdateAsync(key, new ScheduleSpec { Job = "heartbeat", RunAt = DateTimeOffset.UtcNow, Args = new { table = "beats" + app.Prefix } });
+        }
+
+        var report = await app.Get<Dispatcher>().TickAsync();
+        var queue = app.Get<OccurrenceQueue>().Client;
+        var messages = new List<string>();
+        while ((await queue.ReceiveMessagesAsync(32)).Value is { Length: > 0 } received)
+        {
+            messages.AddRange(received.Select(m => m.MessageText));
+        }
+
+        // Act: every message delivered, then every message again (duplicates), the second time two at once
+        var function = app.Get<RunOccurrence>();
+        foreach (var message in messages)
+        {
+            await function.RunAsync(message, default);
+        }
+
+        await Task.WhenAll(messages.Select(m => function.RunAsync(m, default)));
+
+        // Assert: a message per shard with claims, not per occurrence; each occurrence in exactly one; each job ran once
+        // (one heartbeat row each) and each schedule has one succeeded run and nothing in flight
+        Assert.Equal(40, report.Claimed);
+        var occurrences = messages.SelectMany(OccurrenceMessage.ParseAll).ToList();
+        Assert.True(messages.Count <= Scheduler.Sharding.ShardMap.DefaultCount, $"{messages.Count} messages for 40 occurrences");
+        Assert.Equal(keys.Select(k => k.Value).Order(), occurrences.Select(o => o.Schedule).Order());
+        var beats = app.Get<Azure.Data.Tables.TableServiceClient>().GetTableClient("beats" + app.Prefix);
+        Assert.Equal(40, (await beats.QueryAsync<Azure.Data.Tables.TableEntity>().ToListAsync()).Count);
+        foreach (var key in keys)
+        {
+            var run = Assert.Single(await app.States.ReadRunsAsync(key));
+            Assert.Equal((RunStatus.Succeeded, 1), (run.Status, run.Attempt));
+            Assert.Empty((await app.States.GetAsync(key))!.State.InFlight);
+        }
+    }
+
+    [Fact]
+    public async Task PoisonMessageOfABatch_EndsEachOfItsClaimsInTheLedgerAsFailed()
+    {
+        // Arrange: two one-offs of one shard, claimed into one message
+        await using var app = await AppHarness.StartAsync(azurite, ("Scheduler:Dispatch", "Queue"));
+        var keys = Enumerable.Range(0, 100).Select(i => new ScheduleKey("default", $"poisoned-{i}"))
+            .GroupBy(k => Scheduler.Sharding.ShardMap.ShardOf(k, Scheduler.Sharding.ShardMap.DefaultCount)).First(g => g.Count() >= 2).Take(2).ToList();
+        foreach (var key in keys)
+        {
+            await app.Get<ScheduleAdmin>().AddOrUpdateAsync(key, new ScheduleSpec { Job = "heartbeat", RunAt = DateTimeOffset.UtcNow, Args = new { table = "beats" + app.Prefix } });
+        }
+
+        await app.Get<Dispatcher>().TickAsync();
+        var message = Assert.Single((await app.Get<OccurrenceQueue>().Client.ReceiveMessagesAsync(32)).Value).MessageText;
+
+        // Act
+        await app.Get<RecordPoisonOccurrence>().RunAsync(message);
+
+        // Assert
+        Assert.Equal(2, OccurrenceMessage.ParseAll(message).Count);
+        foreach (var key in keys)
+        {
+            var run = Assert.Single(await app.States.ReadRunsAsync(key));
+            Assert.Equal((RunStatus.Failed, "PoisonMessage"), (run.Status, run.ErrorType));
+            Assert.Empty((await app.States.GetAsync(key))!.State.InFlight);
+        }
+    }
+
     [Theory]
     [InlineData("{}")]
     [InlineData("{\"Schedule\":\"nopipe\",\"Due\":\"2026-01-01T00:00:00Z\",\"Attempt\":1}")]
     [InlineData("not json at all")]
+    [InlineData("{\"Occurrences\":[]}")]
+    [InlineData("{\"Occurrences\":[{\"Schedule\":\"nopipe\",\"Due\":\"2026-01-01T00:00:00Z\",\"Attempt\":1}]}")]
     [InlineData("{\"Schedule\":\"default|queued\",\"Due\":\"2020-01-01T00:00:00Z\",\"Attempt\":1,\"Reason\":0,\"LeaseUntil\":\"2020-01-01T00:10:00Z\"}")]
     public async Task PoisonMessage_ThatNamesNoClaim_IsLoggedAndRecordsNothing(string text)
     {

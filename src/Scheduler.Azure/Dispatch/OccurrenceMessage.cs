@@ -21,23 +21,49 @@ internal sealed record OccurrenceMessage(string Schedule, DateTimeOffset Due, in
     public string ToJson() => JsonSerializer.Serialize(this);
 
     /// <summary>
-    /// Reads a message; one written base64-encoded (as this app did before it switched the queue to plain text) is
-    /// decoded first, so messages queued across an upgrade still run.
+    /// One message for several claimed occurrences (Queue mode's batches, a shard's claims of a tick):
+    /// <c>{"Occurrences":[…]}</c>; a single occurrence is written as before.
+    /// </summary>
+    public static string ToJson(IReadOnlyList<OccurrenceMessage> occurrences) =>
+        occurrences.Count == 1 ? occurrences[0].ToJson() : JsonSerializer.Serialize(new Batch(occurrences));
+
+    /// <summary>Reads a message of one occurrence (see <see cref="ParseAll"/> for a batch).</summary>
+    /// <exception cref="FormatException">The text is not one occurrence message; the message says why.</exception>
+    public static OccurrenceMessage Parse(string text) =>
+        ParseAll(text) is [var one] ? one : throw new FormatException("not an occurrence message: it holds several occurrences");
+
+    /// <summary>
+    /// Reads a message of one occurrence or a batch; one written base64-encoded (as this app did before it switched the
+    /// queue to plain text) is decoded first, so messages queued across an upgrade still run.
     /// </summary>
     /// <exception cref="FormatException">The text is not an occurrence message; the message says why.</exception>
-    public static OccurrenceMessage Parse(string text)
+    public static IReadOnlyList<OccurrenceMessage> ParseAll(string text)
     {
         var json = text.TrimStart().StartsWith('{') ? text : FromBase64(text) ?? text;
-        OccurrenceMessage? message;
         try
         {
-            message = JsonSerializer.Deserialize<OccurrenceMessage>(json);
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(nameof(Batch.Occurrences), out var occurrences))
+            {
+                return occurrences.ValueKind == JsonValueKind.Array && occurrences.GetArrayLength() > 0
+                    ? [.. occurrences.EnumerateArray().Select(o => Valid(o.Deserialize<OccurrenceMessage>()))]
+                    : throw new FormatException("not an occurrence message: \"Occurrences\" must be a list of one or more occurrences");
+            }
+
+            return [Valid(document.RootElement.Deserialize<OccurrenceMessage>())];
         }
         catch (JsonException ex)
         {
             throw new FormatException($"not an occurrence message ({ex.Message.Split('.')[0]})", ex);
         }
+        catch (InvalidOperationException ex)
+        {
+            throw new FormatException($"not an occurrence message ({ex.Message.Split('.')[0]})", ex);
+        }
+    }
 
+    private static OccurrenceMessage Valid(OccurrenceMessage? message)
+    {
         if (message is null || string.IsNullOrEmpty(message.Schedule) || message.Schedule.IndexOf('|', StringComparison.Ordinal) is <= 0 || message.Schedule.EndsWith('|'))
         {
             throw new FormatException("not an occurrence message: \"Schedule\" must name a schedule as group|id");
@@ -50,6 +76,8 @@ internal sealed record OccurrenceMessage(string Schedule, DateTimeOffset Due, in
 
         return message;
     }
+
+    private sealed record Batch(IReadOnlyList<OccurrenceMessage> Occurrences);
 
     /// <summary>The text as a log line can show it: at most <see cref="ShownLength"/> characters, with its full length.</summary>
     public static string Shown(string text) =>

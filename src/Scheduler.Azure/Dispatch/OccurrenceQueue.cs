@@ -13,6 +13,31 @@ internal sealed class OccurrenceQueue(QueueServiceClient queues, SchedulerOption
     /// <summary>Where messages go after failing every delivery (the Functions host's naming).</summary>
     public QueueClient Poison { get; } = queues.GetQueueClient(options.Queue + "-poison");
 
+    /// <summary>
+    /// Occurrences one message carries at most (a shard's claims of a tick): RunOccurrence starts, runs and records them
+    /// together, so a message's occurrences run at once on the instance that takes it. About 8 KiB of the queue's 64.
+    /// </summary>
+    public const int OccurrencesPerMessage = 32;
+
+    /// <summary>Queues many claimed occurrences, <see cref="OccurrencesPerMessage"/> a message; each message is sent (or fails) on its own.</summary>
+    public async Task<IReadOnlyList<Exception?>> EnqueueManyAsync(IReadOnlyList<OccurrenceMessage> occurrences, CancellationToken cancellationToken)
+    {
+        var chunks = occurrences.Chunk(OccurrencesPerMessage).ToList();
+        var sent = await Task.WhenAll(chunks.Select(async chunk =>
+        {
+            try
+            {
+                await Client.SendMessageAsync(OccurrenceMessage.ToJson(chunk), cancellationToken);
+                return (Exception?)null;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return ex;
+            }
+        }));
+        return [.. chunks.Zip(sent).SelectMany(c => c.First.Select(_ => c.Second))];
+    }
+
     public async Task EnqueueAsync(ScheduleKey key, IEnumerable<ClaimedRun> claims, CancellationToken cancellationToken)
     {
         foreach (var claim in claims)

@@ -233,7 +233,7 @@ internal sealed class ShardBatch(
         if (Queued)
         {
             // Scale-out: RunOccurrence runs them where the messages are taken; a lost message is covered by the lease.
-            await Task.WhenAll(claimed.Where(c => c.Planned.Plan.Claims.Count > 0).Select(c => EnqueueAsync(c.Span, c.Planned, counters)));
+            await EnqueueAsync([.. claimed.Where(c => c.Planned.Plan.Claims.Count > 0).Select(c => (c.Planned, c.Span))], counters);
         }
 
         // Entries move before the runs start (as on the one-schedule path): left due, every other tick of this process
@@ -384,20 +384,18 @@ internal sealed class ShardBatch(
     }
 
     /// <summary>
-    /// Queues the claims with the claim's span current, so each message carries its trace context. A claim whose
-    /// message could not be sent is run again when its lease ends, as for a lost message.
+    /// Queues the round's claims, several to a message (<see cref="OccurrenceQueue.OccurrencesPerMessage"/>), each with
+    /// its claim's trace context. A claim whose message could not be sent runs again when its lease ends, as for a lost message.
     /// </summary>
-    private async Task EnqueueAsync(Activity? span, Planned p, TickCounters counters)
+    private async Task EnqueueAsync(List<(Planned Planned, Activity? Span)> claimed, TickCounters counters)
     {
-        Activity.Current = span ?? Activity.Current;
-        try
+        var occurrences = claimed.SelectMany(c => c.Planned.Plan.Claims.Select(claim =>
+            new OccurrenceMessage(c.Planned.Key.Value, claim.Due, claim.Attempt, claim.Reason, claim.LeaseUntil, (c.Span ?? Activity.Current)?.Id))).ToList();
+        var failures = await queue.EnqueueManyAsync(occurrences, CancellationToken.None); // committed claims are always handed on
+        foreach (var (occurrence, failure) in occurrences.Zip(failures).Where(f => f.Second is not null))
         {
-            await queue.EnqueueAsync(p.Key, p.Plan.Claims, CancellationToken.None); // committed claims are always handed on
-        }
-        catch (Exception ex)
-        {
-            counters.Error($"{p.Key}: queueing its claimed runs failed: {ex.GetType().Name}: {ex.Message}");
-            logger.LogError(ex, "Queueing {ScheduleId}'s {Count} claimed runs failed; they run again when their leases end", p.Key.ToString(), p.Plan.Claims.Count);
+            counters.Error($"{occurrence.Schedule}: queueing its run due {occurrence.Due:O} failed: {failure!.GetType().Name}: {failure.Message}");
+            logger.LogError(failure, "Queueing {ScheduleId}'s run due {Due:O} failed; it runs again when its lease ends", occurrence.Schedule, occurrence.Due);
         }
     }
 

@@ -75,6 +75,49 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
         return found;
     }
 
+    /// <summary>
+    /// The states of <paramref name="keys"/> (layout 3), one range query per shard they are in instead of a read each; a
+    /// key with no state, or one that does not name its schedule, is left out.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<ScheduleKey, LoadedState>> ReadManyAsync(ShardedLayout layout, IReadOnlyCollection<ScheduleKey> keys, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<ScheduleKey, LoadedState>();
+        foreach (var shard in keys.Distinct().GroupBy(layout.Partition))
+        {
+            var rows = shard.Select(layout.StateRow).Order(StringComparer.Ordinal).ToList();
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {shard.Key} and RowKey ge {rows[0]} and RowKey le {rows[^1]}");
+            var wanted = shard.ToHashSet();
+            var left = wanted.Count;
+            await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
+            {
+                if (layout.TryReadStateKey(e, out var key, out _) && wanted.Contains(key) && !LayoutMove.IsMarked(e))
+                {
+                    found[key] = Load(key, e) with { Layout = layout };
+                    if (--left == 0)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary><see cref="ReplaceAsync"/> with a merge into one of its ledger rows, in a transaction shared with other schedules' writes (layout 3).</summary>
+    public async Task<(LoadedState? Committed, RequestFailedException? Failure)> ReplaceSharedAsync(
+        ShardedLayout layout, LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, DateTimeOffset now, RunRowMerge ledger)
+    {
+        var outcome = await _coalescer.SubmitAsync(
+        [
+            new TableTransactionAction(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(layout, current.Key, state, wakeAt, current.Job, now), current.ETag),
+            new TableTransactionAction(TableTransactionActionType.UpsertMerge, ledger.ToEntity(layout, current.Key)),
+        ]);
+        return outcome.Committed
+            ? (current with { State = state, ETag = outcome.Responses![0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [], Layout = layout }, null)
+            : (null, outcome.Failure);
+    }
+
     /// <summary>The layout a write conditional on <paramref name="current"/> goes to.</summary>
     private async ValueTask<StateLayout> LayoutOfAsync(LoadedState current, CancellationToken cancellationToken) =>
         current.Layout ?? await LayoutAsync(cancellationToken);

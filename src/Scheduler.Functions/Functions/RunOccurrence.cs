@@ -4,7 +4,8 @@ using Scheduler.Dispatch;
 namespace Scheduler.Functions.Functions;
 
 /// <summary>
-/// Scale-out mode (Scheduler:Dispatch = Queue): runs one claimed occurrence on whichever instance takes its message.
+/// Scale-out mode (Scheduler:Dispatch = Queue): runs the claimed occurrences of a message (one, or up to
+/// <see cref="OccurrenceQueue.OccurrencesPerMessage"/> of one shard) on whichever instance takes it.
 /// Azure Functions spreads the messages; the claim decides who may run. A message that is not an occurrence throws,
 /// so after maxDequeueCount deliveries it lands in the poison queue, where RecordPoisonOccurrence reports it.
 /// </summary>
@@ -12,5 +13,5 @@ internal sealed class RunOccurrence(OccurrenceExecutor executor, WorkerShutdown 
 {
     [Function(nameof(RunOccurrence))]
     public Task RunAsync([QueueTrigger("%Scheduler:Queue%", Connection = "SchedulerStorage")] string message, CancellationToken cancellationToken) =>
-        shutdown.RunAsync(token => executor.ExecuteAsync(OccurrenceMessage.Parse(message), token), cancellationToken);
+        shutdown.RunAsync(token => executor.ExecuteAllAsync(OccurrenceMessage.ParseAll(message), token), cancellationToken);
 }

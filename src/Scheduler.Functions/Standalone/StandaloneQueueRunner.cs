@@ -27,7 +27,7 @@ internal sealed class StandaloneQueueRunner(OccurrenceQueue queue, OccurrenceExe
         options.Dispatch != DispatchMode.Queue
             ? Task.CompletedTask
             : Task.WhenAll(
-                DrainAsync(queue.Client, (m, ct) => executor.ExecuteAsync(OccurrenceMessage.Parse(m.MessageText), ct), stoppingToken),
+                DrainAsync(queue.Client, (m, ct) => executor.ExecuteAllAsync(OccurrenceMessage.ParseAll(m.MessageText), ct), stoppingToken),
                 DrainAsync(queue.Poison, (m, _) => executor.RecordPoisonAsync(m.MessageText, m.DequeueCount), stoppingToken));
 
     /// <summary>Keeps up to <see cref="BatchSize"/> messages in hand and fetches more once fewer than <see cref="NewBatchThreshold"/> are (host.json's batchSize and newBatchThreshold).</summary>
