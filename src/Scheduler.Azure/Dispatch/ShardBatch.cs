@@ -346,9 +346,11 @@ internal sealed class ShardBatch(
             await schedules.PruneIfDueAsync(key, p.Plan.Claims.Count);
             var held = entry ?? p.Candidate.Entries[0];
             var wake = planner.WakeAt(current.State);
-            if (wake is { } w && w <= clock.GetUtcNow())
+            // More due now (a retry, a backlog) is planned again alone; when stopping, the entry is only moved to it,
+            // so a run the shutdown released is taken at once by the next instance, not at the end of its lease.
+            if (wake is { } w && w <= clock.GetUtcNow() && !cancellationToken.IsCancellationRequested)
             {
-                await oneByOne([held]); // more is due now (a retry, a backlog): planned again alone
+                await oneByOne([held]);
             }
             else if (entry is null || (wake is null && entry.ETag is null))
             {
@@ -359,7 +361,7 @@ internal sealed class ShardBatch(
                 await MoveEntriesAsync([(entry, wake, [entry])]);
             }
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             counters.Error($"{key}: moving its index entry failed: {ex.GetType().Name}: {ex.Message}");
             logger.LogError(ex, "Moving {ScheduleId}'s index entry after its runs failed; the entry left due is read again next tick", key.ToString());

@@ -136,6 +136,54 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         Assert.NotNull(await table.GetEntityAsync<TableEntity>("q", "other"));
     }
 
+    [Fact]
+    public async Task ARunInterruptedByShutdown_IsRecordedAndReleased_WithItsEntryDueNow_SoTheNextInstanceRunsItAtOnce()
+    {
+        // Arrange: a one-off whose first attempt runs until the host stops
+        var clock = new FakeTimeProvider(Start);
+        var prefix = SchedulerHarness.NewPrefix();
+        var key = new ScheduleKey("default", "interrupted");
+        void Configure(Scheduler.Hosting.SchedulerOptions o) { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromSeconds(10); }
+        await using var stopping = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RunsUntilStopped>("until-stopped"),
+            configure: Configure, services: s => s.AddSingleton<TimeProvider>(clock), instanceId: "stopping");
+        await stopping.SchedulesTable.PutRawAsync(key.Id, ("Job", "until-stopped"), ("RunAt", Start.AddMinutes(1)));
+        await stopping.Dispatcher.TickAsync();
+        clock.Advance(TimeSpan.FromMinutes(1));
+        using var shutdown = new CancellationTokenSource();
+        RunsUntilStopped.Started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Act: the tick's run starts; the host stops; another instance ticks at the same instant
+        var tick = stopping.Dispatcher.TickAsync(shutdown.Token);
+        await RunsUntilStopped.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await shutdown.CancelAsync();
+        await tick;
+        await using var next = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RunsUntilStopped>("until-stopped"),
+            configure: Configure, services: s => s.AddSingleton<TimeProvider>(clock), instanceId: "next");
+        clock.Advance(TimeSpan.FromSeconds(11)); // the stopping host's shard leases lapse
+        var rerun = await next.Dispatcher.TickAsync();
+
+        // Assert: attempt 1 recorded as interrupted by the shutdown, attempt 2 run by the next instance in its first tick
+        Assert.Equal(1, rerun.Succeeded);
+        var runs = (await next.States.ReadRunsAsync(key)).OrderBy(r => r.Attempt).ToList();
+        Assert.Equal([(1, RunStatus.Failed), (2, RunStatus.Succeeded)], runs.Select(r => (r.Attempt, r.Status)));
+        Assert.Equal("cancelled because the host is shutting down", runs[0].ErrorMessage);
+    }
+
+    /// <summary>The first attempt runs until its host stops; later attempts end at once.</summary>
+    private sealed class RunsUntilStopped : Scheduler.Jobs.IJob
+    {
+        public static TaskCompletionSource Started { get; set; } = new();
+
+        public async Task RunAsync(Scheduler.Jobs.JobContext context, CancellationToken cancellationToken)
+        {
+            if (context.Attempt == 1)
+            {
+                Started.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+        }
+    }
+
     /// <summary>Before the first entity-group transaction to the state table after <see cref="Arm"/>, another writer merges a column into the armed row.</summary>
     private sealed class TouchBeforeFirstBatch(TableClient state) : HttpPipelinePolicy
     {
