@@ -202,24 +202,32 @@ internal sealed class ShardBatch(
         // Not cancellable once sent (as on the one-schedule path): committed claims are always run or recorded.
         var commits = await states.CommitPlansAsync(layout, [.. planned.Select(p => (p.Candidate.Current, p.Plan, p.Candidate.Planner.WakeAt(p.Plan.State)))], options.InstanceId, now);
         var claimed = new List<(Planned Planned, LoadedState Current, Activity? Span)>();
-        foreach (var ((p, (committed, failure)), span) in planned.Zip(commits).Zip(spans))
+        var leftDue = new List<(ScheduleKey Key, Azure.RequestFailedException? Failure)>();
+        foreach (var ((p, (committed, outcome)), span) in planned.Zip(commits).Zip(spans))
         {
             if (committed is null)
             {
                 Unreserve(p.Plan);
-                if (failure is { Status: 412 })
+                span?.SetStatus(ActivityStatusCode.Error, outcome.Failure?.Message);
+                span?.Dispose();
+                if (outcome.Failure is { Status: 412 })
                 {
-                    counters.Conflict(); // another writer changed the state first
+                    counters.Conflict(); // another writer changed the state first: read again, alone
                     metrics.Conflict();
-                    span?.SetStatus(ActivityStatusCode.Error, "another instance changed the state first");
+                    work.Add(oneByOne(p.Candidate.Entries));
+                }
+                else if (outcome.OwnFailure)
+                {
+                    logger.LogWarning("Claiming {ScheduleId} in its shard's batch failed ({Error}); it is read again and claimed alone", p.Key.ToString(), outcome.Failure?.Message);
+                    work.Add(oneByOne(p.Candidate.Entries));
                 }
                 else
                 {
-                    logger.LogWarning("Claiming {ScheduleId} with its shard's batch failed ({Error}); it is read again and claimed alone", p.Key.ToString(), failure?.Message);
+                    // The whole transaction failed (throttled or unreachable after the client's retries): going one by one
+                    // would multiply the load. Its schedules stay due; a claim that did commit is found by its lease.
+                    leftDue.Add((p.Key, outcome.Failure));
                 }
 
-                span?.Dispose();
-                work.Add(oneByOne(p.Candidate.Entries));
                 continue;
             }
 
@@ -228,6 +236,12 @@ internal sealed class ShardBatch(
             counters.Skipped(p.Plan.Notes.Where(n => n.Status == Runs.RunStatus.Skipped).Sum(n => n.Count));
             counters.Missed(p.Plan.Notes.Where(n => n.Status == Runs.RunStatus.Missed).Sum(n => n.Count));
             claimed.Add((p, committed, span));
+        }
+
+        if (leftDue.Count > 0)
+        {
+            counters.Error($"{leftDue.Count} claims of shard {layout.Partition(leftDue[0].Key)} failed with their transaction ({leftDue[0].Failure?.Message}); they stay due");
+            logger.LogWarning("{Count} claims failed with their shared transaction ({Error}), {First} first; they stay due for the next tick", leftDue.Count, leftDue[0].Failure?.Message, leftDue[0].Key.ToString());
         }
 
         if (Queued)

@@ -155,13 +155,13 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
     /// shard's states share a partition). Each gets its state as committed, or the failure of its own write (412: another
     /// writer changed it first); one schedule's failure commits or fails nothing of another's.
     /// </summary>
-    public async Task<IReadOnlyList<(LoadedState? Committed, RequestFailedException? Failure)>> CommitPlansAsync(
+    public async Task<IReadOnlyList<(LoadedState? Committed, PartOutcome Outcome)>> CommitPlansAsync(
         ShardedLayout layout, IReadOnlyList<(LoadedState Current, Plan Plan, DateTimeOffset? WakeAt)> plans, string instance, DateTimeOffset now)
     {
         var outcomes = await _coalescer.SubmitAllAsync([.. plans.Select(p => PlanActions(layout, p.Current, p.Plan, p.WakeAt, instance, now))]);
         return [.. plans.Zip(outcomes, (p, o) => o.Committed
-            ? (p.Current with { State = p.Plan.State, ETag = o.Responses![0].Headers.ETag!.Value, WakeAt = p.WakeAt, Faults = [], Layout = layout }, null)
-            : ((LoadedState?)null, o.Failure))];
+            ? (p.Current with { State = p.Plan.State, ETag = o.Responses![0].Headers.ETag!.Value, WakeAt = p.WakeAt, Faults = [], Layout = layout }, o)
+            : ((LoadedState?)null, o))];
     }
 
     private static List<TableTransactionAction> PlanActions(StateLayout layout, LoadedState current, Plan plan, DateTimeOffset? wakeAt, string instance, DateTimeOffset now)

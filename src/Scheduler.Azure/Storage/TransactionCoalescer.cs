@@ -4,8 +4,12 @@ using Azure.Data.Tables;
 
 namespace Scheduler.Storage;
 
-/// <summary>What one part of a shared transaction came to: the responses to its actions, in order, or why it did not commit.</summary>
-internal sealed record PartOutcome(IReadOnlyList<Response>? Responses, RequestFailedException? Failure)
+/// <summary>
+/// What one part of a shared transaction came to: the responses to its actions, in order, or why it did not commit;
+/// <paramref name="OwnFailure"/> when the service named one of this part's actions (a 412 on its state, say), false
+/// when the whole transaction failed (throttled, unreachable: whether it committed is then unknown).
+/// </summary>
+internal sealed record PartOutcome(IReadOnlyList<Response>? Responses, RequestFailedException? Failure, bool OwnFailure = false)
 {
     public bool Committed => Failure is null;
 }
@@ -127,7 +131,7 @@ internal sealed class TransactionCoalescer(Func<TableClient> table)
                 catch (TableTransactionFailedException ex) when (ex.FailedTransactionActionIndex is int failed && failed >= 0 && failed < actions.Count && attempt < MaxResubmits)
                 {
                     var failing = PartOf(live, failed);
-                    failing.Outcome.TrySetResult(new PartOutcome(null, ex));
+                    failing.Outcome.TrySetResult(new PartOutcome(null, ex, OwnFailure: true));
                     live.Remove(failing);
                 }
                 catch (RequestFailedException ex)

@@ -105,6 +105,45 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task AClaimTransactionThrottledAsAWhole_LeavesItsSchedulesDue_WithoutReadingEachAlone_AndTheNextTickRunsThem()
+    {
+        // Arrange: two one-offs of one shard due at 10:01; the state table answers the first claim transaction 503
+        var recorder = new RunRecorder();
+        var clock = new FakeTimeProvider(Start);
+        var pair = Enumerable.Range(0, 100).Select(i => $"busy-{i}").GroupBy(id => ShardMap.ShardOf(new ScheduleKey("default", id), ShardMap.DefaultCount))
+            .First(g => g.Count() >= 2).Take(2).ToList();
+        var prefix = SchedulerHarness.NewPrefix();
+        var busy = new BusyFirstStateBatch(prefix + "ScheduleState");
+        await using var harness = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); },
+            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
+            {
+                var options = new TableClientOptions();
+                options.AddPolicy(busy, HttpPipelinePosition.PerCall);
+                return new TableServiceClient(azurite.ConnectionString, options);
+            }));
+        foreach (var id in pair)
+        {
+            await harness.SchedulesTable.PutRawAsync(id, ("Job", "record"), ("RunAt", Start.AddMinutes(1)));
+        }
+
+        await harness.Dispatcher.TickAsync();
+        busy.Armed = true;
+
+        // Act
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var throttled = await harness.Dispatcher.TickAsync();
+        var next = await harness.Dispatcher.TickAsync();
+
+        // Assert: the throttled tick claimed and ran nothing, read no state alone, and said why once; the next ran both once
+        Assert.Equal(1, busy.Answered);
+        Assert.Equal((0, 0), (throttled.Claimed, busy.PointReadsAfter));
+        Assert.Contains("2 claims of shard", Assert.Single(throttled.Errors));
+        Assert.Equal((2, 0), (next.Succeeded, next.Errors.Count));
+        Assert.Equal(2, recorder.Runs.Select(r => r.Key).Distinct().Count());
+    }
+
+    [Fact]
     public async Task SharedTransactions_AnswerAFailedPartWithItsOwnFailure_AndCommitEveryOtherPart()
     {
         // Arrange: 60 parts of two rows each in one partition (two transactions' worth), the seventh conditional on an
@@ -184,6 +223,39 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         }
     }
 
+    /// <summary>Once armed, answers the first entity-group transaction to the state table 503 ServerBusy; counts the state table's point reads after it.</summary>
+    private sealed class BusyFirstStateBatch(string stateTable) : HttpPipelinePolicy
+    {
+        private int _answered;
+        private int _pointReads;
+
+        public bool Armed { get; set; }
+
+        public int Answered => Volatile.Read(ref _answered);
+
+        public int PointReadsAfter => Volatile.Read(ref _pointReads);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            var path = Uri.UnescapeDataString(message.Request.Uri.ToUri().AbsolutePath);
+            if (Armed && Answered > 0 && message.Request.Method == RequestMethod.Get && path.Contains(stateTable + "(PartitionKey=", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _pointReads);
+            }
+
+            if (Armed && message.Request.Method == RequestMethod.Post && path.EndsWith("$batch", StringComparison.Ordinal)
+                && TouchBeforeFirstBatch.Body(message).Contains(stateTable, StringComparison.Ordinal) && Interlocked.CompareExchange(ref _answered, 1, 0) == 0)
+            {
+                throw new RequestFailedException(503, "The server is busy.", "ServerBusy", null);
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
+    }
+
     /// <summary>Before the first entity-group transaction to the state table after <see cref="Arm"/>, another writer merges a column into the armed row.</summary>
     private sealed class TouchBeforeFirstBatch(TableClient state) : HttpPipelinePolicy
     {
@@ -208,7 +280,7 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
             await ProcessNextAsync(message, pipeline);
         }
 
-        private static string Body(HttpMessage message)
+        public static string Body(HttpMessage message)
         {
             using var body = new MemoryStream();
             message.Request.Content?.WriteTo(body, default);
