@@ -49,6 +49,9 @@ public static class MemoryProbe
 
         await instance.Reconciler.ReconcileAsync(default);
         using var self = Process.GetCurrentProcess();
+        var gc = GC.GetGCMemoryInfo();
+        Console.WriteLine(FormattableString.Invariant(
+            $"memory child: managed heap {gc.HeapSizeBytes / 1048576.0:F0} MiB after the last GC, {GC.GetTotalMemory(false) / 1048576.0:F0} MiB allocated now, GC committed {gc.TotalCommittedBytes / 1048576.0:F0} MiB"));
         Console.WriteLine($"memory child: {ran} runs in 20 s");
         Console.WriteLine(self.PeakWorkingSet64);
         return 0;

@@ -84,9 +84,11 @@ internal sealed class ShardBatch(
                 var planned = PlanSome(waiting, tickStart, work, oneByOne);
                 if (planned.Count == 0)
                 {
-                    if (waiting.Count > 0 && !await WaitAsync(freed, cancellationToken))
+                    // Every place is taken: wait for a run to end (the schedules stay held by this tick, so an
+                    // overlapping tick does not read them again meanwhile); when stopping, the rest stay due.
+                    if (waiting.Count == 0 || !await WaitAsync(freed, cancellationToken))
                     {
-                        break; // stopping: the rest stay due
+                        break;
                     }
 
                     continue;
@@ -139,7 +141,11 @@ internal sealed class ShardBatch(
         return new Candidate(entries, current, definition!, resolver.PlannerFor(definition!));
     }
 
-    /// <summary>Plans waiting schedules while the run budget has places (reserved before each plan); those a plan leaves nothing to claim or record go one by one.</summary>
+    /// <summary>
+    /// Plans waiting schedules while the run budget has places: each plan is made for the places free, and its claims'
+    /// places are reserved at once (a batch plans many schedules before any of their runs starts). Those a plan leaves
+    /// nothing to claim or record go one by one.
+    /// </summary>
     private List<Planned> PlanSome(Queue<Candidate> waiting, DateTimeOffset tickStart, List<Task> work, Func<List<DueEntry>, Task> oneByOne)
     {
         var planned = new List<Planned>();
@@ -147,28 +153,20 @@ internal sealed class ShardBatch(
         while (waiting.Count > 0 && planned.Count < PlannedPerRound)
         {
             var candidate = waiting.Peek();
-            var places = Queued ? int.MaxValue : lanes.Reserve(Math.Min(candidate.Definition.Policies.ConcurrencyLimit, DuePlanner.MaxOccurrencesPerPlan));
+            var places = Queued ? int.MaxValue : lanes.RunBudget;
             if (places == 0)
             {
                 break; // every place is taken: claim what is planned, then wait for a run to end
             }
 
+            var plan = PlanWithin(candidate, now, tickStart, places);
+            if (plan is { Claims.Count: > 0 } && !Queued && lanes.Reserve(plan.Claims.Count) is var granted && granted < plan.Claims.Count)
+            {
+                lanes.Unreserve(granted); // another tick took places since: planned again once one is free
+                break;
+            }
+
             waiting.Dequeue();
-            Plan? plan = null;
-            try
-            {
-                plan = candidate.Planner.Plan(candidate.Current.State, now, tickStart, places);
-            }
-            catch (NonAdvancingTriggerException)
-            {
-                // the one-schedule path holds it with its message
-            }
-
-            if (!Queued)
-            {
-                lanes.Unreserve(places - (plan?.Claims.Count ?? 0));
-            }
-
             if (plan is null || !plan.ChangesSomething(candidate.Current.State))
             {
                 Unreserve(plan);
@@ -180,6 +178,24 @@ internal sealed class ShardBatch(
         }
 
         return planned;
+    }
+
+    /// <summary>A plan claiming at most <paramref name="places"/> runs; null when the trigger does not advance (the one-schedule path holds it with its message) or no place is free.</summary>
+    private static Plan? PlanWithin(Candidate candidate, DateTimeOffset now, DateTimeOffset tickStart, int places)
+    {
+        if (places <= 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return candidate.Planner.Plan(candidate.Current.State, now, tickStart, places);
+        }
+        catch (NonAdvancingTriggerException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Returns the places a plan's claims reserved when the claims will not run.</summary>

@@ -227,6 +227,7 @@ internal sealed class DueIndex(SchedulerTables tables, ShardStore shards, RowQua
             var move = moves[i];
             results[i] = !outcome.Committed
                 ? (null, outcome.Failure)
+                : move.To == move.From.WakeAt ? (move.From, null) // only stale entries removed
                 : (move.To is { } to ? new DueEntry(to, move.Key, RowKey(to, move.Key), outcome.Responses![0].Headers.ETag) : null, null);
         }
 
@@ -236,7 +237,7 @@ internal sealed class DueIndex(SchedulerTables tables, ShardStore shards, RowQua
     private static List<TableTransactionAction> MoveActions(string partition, IndexMove move)
     {
         var actions = new List<TableTransactionAction>();
-        if (move.To is { } to)
+        if (move.To is { } to && to != move.From.WakeAt)
         {
             actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(partition, RowKey(to, move.Key))));
         }
