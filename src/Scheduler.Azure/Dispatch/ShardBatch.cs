@@ -84,9 +84,11 @@ internal sealed class ShardBatch(
                 var planned = PlanSome(waiting, tickStart, work, oneByOne);
                 if (planned.Count == 0)
                 {
-                    // Every place is taken: wait for a run to end (the schedules stay held by this tick, so an
-                    // overlapping tick does not read them again meanwhile); when stopping, the rest stay due.
-                    if (waiting.Count == 0 || !await WaitAsync(freed, cancellationToken))
+                    // Every place is taken: wait until runs ending free a round's worth (the schedules stay held by
+                    // this tick, so an overlapping tick does not read them again meanwhile); when stopping, the rest
+                    // stay due. A round waits for several places, not one: claimed a place at a time as runs end, a
+                    // backlog would commit a transaction a claim.
+                    if (waiting.Count == 0 || !await WaitForPlacesAsync(Math.Min(waiting.Count, PlacesPerRound), freed, cancellationToken))
                     {
                         break;
                     }
@@ -114,12 +116,32 @@ internal sealed class ShardBatch(
         }
     }
 
-    private static async Task<bool> WaitAsync(Task freed, CancellationToken cancellationToken)
+    /// <summary>How long a round waits for the next run to end while gathering places (real time: runs end in real time).</summary>
+    private static readonly TimeSpan RoundGathering = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>A quarter of the run budget: the places a round of a backlog waits for before it plans.</summary>
+    private int PlacesPerRound => Math.Max(1, options.MaxConcurrentRuns / 4);
+
+    /// <summary>
+    /// Waits for a run to end, then for <paramref name="places"/> places of the run budget to be free while runs keep
+    /// ending within <see cref="RoundGathering"/> of each other (long runs holding the rest cannot stall a round);
+    /// false when stopping.
+    /// </summary>
+    private async Task<bool> WaitForPlacesAsync(int places, Task freed, CancellationToken cancellationToken)
     {
         try
         {
             await freed.WaitAsync(cancellationToken);
-            return true;
+            while (lanes.RunBudget < places)
+            {
+                freed = lanes.NextRunEnd;
+                if (lanes.RunBudget >= places || await Task.WhenAny(freed, Task.Delay(RoundGathering, cancellationToken)) != freed)
+                {
+                    break;
+                }
+            }
+
+            return !cancellationToken.IsCancellationRequested;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
