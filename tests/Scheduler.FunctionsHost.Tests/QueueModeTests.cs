@@ -39,8 +39,10 @@ public sealed class QueueModeTests(HostTierFixture tier)
         var settled = DateTimeOffset.UtcNow.AddSeconds(-4);
 
         // Assert
+        // (a RunOccurrence invocation runs a message's occurrences, several of a shard when a tick claimed them together)
         Assert.True(byInstance.Count == 2, $"runs by instance: {string.Join(", ", byInstance)}\n{hosts[0].Tail()}\n{hosts[1].Tail()}");
-        Assert.True(HostLog.Count(hosts.SelectMany(h => h.Lines), "Executed 'Functions.RunOccurrence' (Succeeded") >= 60);
+        Assert.True(byInstance.Values.Sum() >= 60, $"runs by instance: {string.Join(", ", byInstance)}");
+        Assert.All(hosts, h => Assert.True(HostLog.Count(h.Lines, "Executed 'Functions.RunOccurrence' (Succeeded") >= 1, h.Tail()));
         var audits = await app.Audit.AuditAsync(from, settled, settled);
         Assert.All(audits, a => Assert.Empty(a.Result.Defects));
     }
