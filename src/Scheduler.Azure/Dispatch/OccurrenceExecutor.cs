@@ -160,22 +160,9 @@ internal sealed class OccurrenceExecutor(
         }
     }
 
-    /// <summary>Moves the schedule's entry (with a batch's other moves on layout 3; alone when that fails or nothing was indexed).</summary>
-    private async Task MoveIndexAsync(ScheduleKey key, DateTimeOffset? from, DateTimeOffset? to, ShardedLayout? shared)
-    {
-        if (from == to)
-        {
-            return;
-        }
-
-        if (shared is not null && from is { } f
-            && (await index.MoveManyAsync([new IndexMove(key, new DueEntry(f, key, DueIndex.RowKey(f, key)), to, [])], CancellationToken.None))[0].Failure is null)
-        {
-            return;
-        }
-
-        await index.MoveAsync(from, to, key, CancellationToken.None);
-    }
+    /// <summary>Moves the schedule's entry: with a batch's other moves on layout 3, else alone.</summary>
+    private Task MoveIndexAsync(ScheduleKey key, DateTimeOffset? from, DateTimeOffset? to, ShardedLayout? shared) =>
+        shared is null ? index.MoveAsync(from, to, key, CancellationToken.None) : index.MoveSharedAsync(from, to, key, CancellationToken.None);
 
     private async Task<Started?> StartAsync(OccurrenceMessage message, CancellationToken cancellationToken) =>
         await retry.ExecuteAsync(async ct =>

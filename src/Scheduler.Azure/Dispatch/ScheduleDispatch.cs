@@ -170,7 +170,11 @@ internal sealed class ScheduleDispatch(
                 lanes.RunsStarted(plan.Claims.Count);
                 startingRuns();
                 lane.Dispose();
-                current = await RunAndRecordAsync(current, definition!, planner, plan.Claims, counters, cancellationToken);
+                current = await RunAndRecordAsync(current, definition!, plan.Claims, async (state, claim, result) =>
+                {
+                    using var _ = await lanes.EnterAsync(CancellationToken.None);
+                    return await completion.RecordAsync(state, definition!, planner, claim, result);
+                }, default, counters, cancellationToken);
                 lane = await lanes.EnterAsync(CancellationToken.None);
                 await PruneIfDueAsync(key, plan.Claims.Count);
             }
@@ -184,11 +188,14 @@ internal sealed class ScheduleDispatch(
     }
 
     /// <summary>
-    /// Runs the claims concurrently and records each outcome as soon as its run finishes (one at a time, as they share
-    /// the state row; each in a lane). A record that fails is reported and left to the run's lease; the others are still recorded.
+    /// Runs the claims concurrently and records each outcome as soon as its run finishes, with <paramref name="record"/>
+    /// (one at a time, as they share the state row). A record that fails is reported and left to the run's lease; the
+    /// others are still recorded. Returns the state as the last record left it.
     /// </summary>
-    private async Task<LoadedState> RunAndRecordAsync(
-        LoadedState current, ScheduleDefinition definition, DuePlanner planner, IReadOnlyList<ClaimedRun> claims, TickCounters counters, CancellationToken cancellationToken)
+    /// <param name="parent">The runs' span parent (default: the current activity).</param>
+    public async Task<LoadedState> RunAndRecordAsync(
+        LoadedState current, ScheduleDefinition definition, IReadOnlyList<ClaimedRun> claims, Func<LoadedState, ClaimedRun, RunResult, Task<LoadedState>> record,
+        System.Diagnostics.ActivityContext parent, TickCounters counters, CancellationToken cancellationToken)
     {
         using var recording = new SemaphoreSlim(1, 1);
         await Task.WhenAll(claims.Select(async claim =>
@@ -196,7 +203,7 @@ internal sealed class ScheduleDispatch(
             RunResult result;
             try
             {
-                result = await runner.RunAsync(definition, claim, cancellationToken);
+                result = await runner.RunAsync(definition, claim, cancellationToken, parent);
             }
             finally
             {
@@ -207,8 +214,7 @@ internal sealed class ScheduleDispatch(
             await recording.WaitAsync(CancellationToken.None);
             try
             {
-                using var _ = await lanes.EnterAsync(CancellationToken.None);
-                current = await completion.RecordAsync(current, definition, planner, claim, result);
+                current = await record(current, claim, result);
             }
             catch (Exception ex)
             {

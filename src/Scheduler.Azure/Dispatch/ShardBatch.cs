@@ -24,7 +24,6 @@ internal sealed class ShardBatch(
     DefinitionResolver resolver,
     Reconciler reconciler,
     ScheduleDispatch schedules,
-    JobRunner runner,
     RunCompletion completion,
     OccurrenceQueue queue,
     DispatchLanes lanes,
@@ -59,7 +58,7 @@ internal sealed class ShardBatch(
         IReadOnlyDictionary<ScheduleKey, LoadedState> loaded;
         using (await lanes.EnterAsync(cancellationToken))
         {
-            loaded = await states.ReadDueAsync(layout, [.. due.Select(e => e[0].Key)], tickStart, cancellationToken);
+            loaded = await states.ReadManyAsync(layout, [.. due.Select(e => e[0].Key)], cancellationToken, dueBy: tickStart);
         }
 
         var work = new List<Task>();
@@ -358,35 +357,8 @@ internal sealed class ShardBatch(
         var (definition, planner, key) = (p.Candidate.Definition, p.Candidate.Planner, p.Key);
         try
         {
-            using var recording = new SemaphoreSlim(1, 1);
-            await Task.WhenAll(p.Plan.Claims.Select(async claim =>
-            {
-                RunResult result;
-                try
-                {
-                    result = await runner.RunAsync(definition, claim, cancellationToken, span?.Context ?? default);
-                }
-                finally
-                {
-                    lanes.RunEnded();
-                }
-
-                counters.Finished(result.Outcome.Status);
-                await recording.WaitAsync(CancellationToken.None);
-                try
-                {
-                    current = await completion.RecordSharedAsync(layout, current, definition, planner, claim, result);
-                }
-                catch (Exception ex)
-                {
-                    counters.Error($"{key}: recording the run due {claim.Due:O} failed: {ex.GetType().Name}: {ex.Message}");
-                    logger.LogError(ex, "Recording {ScheduleId} due {Due:O} attempt {Attempt} failed; its lease settles it", key.ToString(), claim.Due, claim.Attempt);
-                }
-                finally
-                {
-                    recording.Release();
-                }
-            }));
+            current = await schedules.RunAndRecordAsync(current, definition, p.Plan.Claims,
+                (state, claim, result) => completion.RecordSharedAsync(layout, state, definition, planner, claim, result), span?.Context ?? default, counters, cancellationToken);
         }
         finally
         {

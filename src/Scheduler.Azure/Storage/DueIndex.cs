@@ -211,6 +211,25 @@ internal sealed class DueIndex(SchedulerTables tables, ShardStore shards, RowQua
     }
 
     /// <summary>
+    /// <see cref="MoveAsync"/> in a transaction shared with the shard's other moves under way (group commit, layout 3);
+    /// a move that fails there (its entry gone or rewritten) is made alone, as <see cref="MoveAsync"/> makes it.
+    /// </summary>
+    public async Task MoveSharedAsync(DateTimeOffset? from, DateTimeOffset? to, ScheduleKey key, CancellationToken cancellationToken)
+    {
+        if (from == to)
+        {
+            return;
+        }
+
+        if (from is { } f && (await MoveManyAsync([new IndexMove(key, new DueEntry(f, key, RowKey(f, key)), to, [])], cancellationToken))[0].Failure is null)
+        {
+            return;
+        }
+
+        await MoveAsync(from, to, key, cancellationToken);
+    }
+
+    /// <summary>
     /// Makes many schedules' moves (<see cref="IndexMove"/>), sharing transactions per shard. Each gets the entry it has
     /// now (with its ETag) or, when it has none left, null; or the failure of its own actions (404: an entry it removes
     /// was already gone; 412: rewritten since it was read), which moves nothing of its own and nothing of another's.

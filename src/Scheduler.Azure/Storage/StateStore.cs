@@ -39,53 +39,30 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
 
     /// <summary>
     /// The tables' layout when it is layout 3 and not moving: where a shard's states share a partition, so they are read
-    /// and committed together (<see cref="ReadDueAsync"/>, <see cref="CommitPlansAsync"/>). Null otherwise.
+    /// and committed together (<see cref="ReadManyAsync"/>, <see cref="CommitPlansAsync"/>). Null otherwise.
     /// </summary>
     public async ValueTask<ShardedLayout?> SharedPartitionsAsync(CancellationToken cancellationToken) =>
         await locator.ViewAsync(cancellationToken) is { Layout: ShardedLayout sharded, MovingFrom: null } ? sharded : null;
 
     /// <summary>
-    /// The states of <paramref name="keys"/>, all of one shard, whose wake time has come by <paramref name="dueBy"/>: one
-    /// range query of the shard's states, filtered on WakeAt, instead of a read each. A key not returned has a state not
-    /// due by its row, or none, or one whose WakeAt does not read: the one-schedule path reads that one.
+    /// The states of <paramref name="keys"/> (layout 3): one range query per shard they are in instead of a read each.
+    /// With <paramref name="dueBy"/>, only states whose wake time has come by then (the query filters on WakeAt). A key
+    /// not returned has no state, or one not due, or one that does not name its schedule or whose WakeAt does not read:
+    /// the one-schedule path reads that one.
     /// </summary>
-    public async Task<IReadOnlyDictionary<ScheduleKey, LoadedState>> ReadDueAsync(ShardedLayout layout, IReadOnlyCollection<ScheduleKey> keys, DateTimeOffset dueBy, CancellationToken cancellationToken)
-    {
-        var found = new Dictionary<ScheduleKey, LoadedState>();
-        if (keys.Count == 0)
-        {
-            return found;
-        }
-
-        var rows = keys.Select(layout.StateRow).Order(StringComparer.Ordinal).ToList();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {layout.Partition(keys.First())} and RowKey ge {rows[0]} and RowKey le {rows[^1]} and WakeAt le {Iso.Format(dueBy)}");
-        var wanted = keys.ToHashSet();
-        await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
-        {
-            if (layout.TryReadStateKey(e, out var key, out _) && wanted.Contains(key) && !LayoutMove.IsMarked(e))
-            {
-                found[key] = Load(key, e) with { Layout = layout };
-                if (found.Count == wanted.Count)
-                {
-                    break;
-                }
-            }
-        }
-
-        return found;
-    }
-
-    /// <summary>
-    /// The states of <paramref name="keys"/> (layout 3), one range query per shard they are in instead of a read each; a
-    /// key with no state, or one that does not name its schedule, is left out.
-    /// </summary>
-    public async Task<IReadOnlyDictionary<ScheduleKey, LoadedState>> ReadManyAsync(ShardedLayout layout, IReadOnlyCollection<ScheduleKey> keys, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<ScheduleKey, LoadedState>> ReadManyAsync(
+        ShardedLayout layout, IReadOnlyCollection<ScheduleKey> keys, CancellationToken cancellationToken, DateTimeOffset? dueBy = null)
     {
         var found = new Dictionary<ScheduleKey, LoadedState>();
         foreach (var shard in keys.Distinct().GroupBy(layout.Partition))
         {
             var rows = shard.Select(layout.StateRow).Order(StringComparer.Ordinal).ToList();
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {shard.Key} and RowKey ge {rows[0]} and RowKey le {rows[^1]}");
+            if (dueBy is { } by)
+            {
+                filter += " and " + TableClient.CreateQueryFilter($"WakeAt le {Iso.Format(by)}");
+            }
+
             var wanted = shard.ToHashSet();
             var left = wanted.Count;
             await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
@@ -113,10 +90,14 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
             new TableTransactionAction(TableTransactionActionType.UpdateReplace, StateEntity.ToEntity(layout, current.Key, state, wakeAt, current.Job, now), current.ETag),
             new TableTransactionAction(TableTransactionActionType.UpsertMerge, ledger.ToEntity(layout, current.Key)),
         ]);
-        return outcome.Committed
-            ? (current with { State = state, ETag = outcome.Responses![0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [], Layout = layout }, null)
-            : (null, outcome.Failure);
+        return (AsCommitted(layout, current, state, wakeAt, outcome), outcome.Failure);
     }
+
+    /// <summary>The state as a shared transaction committed it (its ETag from the part's first response, the state write), or null when the part failed.</summary>
+    private static LoadedState? AsCommitted(ShardedLayout layout, LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, PartOutcome outcome) =>
+        outcome.Committed
+            ? current with { State = state, ETag = outcome.Responses![0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [], Layout = layout }
+            : null;
 
     /// <summary>The layout a write conditional on <paramref name="current"/> goes to.</summary>
     private async ValueTask<StateLayout> LayoutOfAsync(LoadedState current, CancellationToken cancellationToken) =>
@@ -159,9 +140,7 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
         ShardedLayout layout, IReadOnlyList<(LoadedState Current, Plan Plan, DateTimeOffset? WakeAt)> plans, string instance, DateTimeOffset now)
     {
         var outcomes = await _coalescer.SubmitAllAsync([.. plans.Select(p => PlanActions(layout, p.Current, p.Plan, p.WakeAt, instance, now))]);
-        return [.. plans.Zip(outcomes, (p, o) => o.Committed
-            ? (p.Current with { State = p.Plan.State, ETag = o.Responses![0].Headers.ETag!.Value, WakeAt = p.WakeAt, Faults = [], Layout = layout }, o)
-            : ((LoadedState?)null, o))];
+        return [.. plans.Zip(outcomes, (p, o) => (AsCommitted(layout, p.Current, p.Plan.State, p.WakeAt, o), o))];
     }
 
     private static List<TableTransactionAction> PlanActions(StateLayout layout, LoadedState current, Plan plan, DateTimeOffset? wakeAt, string instance, DateTimeOffset now)
@@ -202,9 +181,7 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
         ShardedLayout layout, LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, ClaimedRun run, RunOutcome outcome, string instance, DateTimeOffset now)
     {
         var outcomeOfPart = await _coalescer.SubmitAsync(CompletionActions(layout, current, state, wakeAt, run, outcome, instance, now));
-        return outcomeOfPart.Committed
-            ? (current with { State = state, ETag = outcomeOfPart.Responses![0].Headers.ETag!.Value, WakeAt = wakeAt, Faults = [], Layout = layout }, null)
-            : (null, outcomeOfPart.Failure);
+        return (AsCommitted(layout, current, state, wakeAt, outcomeOfPart), outcomeOfPart.Failure);
     }
 
     private static List<TableTransactionAction> CompletionActions(StateLayout layout, LoadedState current, ScheduleState state, DateTimeOffset? wakeAt, ClaimedRun run, RunOutcome outcome, string instance, DateTimeOffset now) =>

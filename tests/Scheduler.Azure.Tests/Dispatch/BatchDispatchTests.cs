@@ -67,26 +67,9 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
     {
         // Arrange: two one-offs of one shard due at 10:01; the first claim transaction of the state table finds the
         // first schedule's state changed by another writer just before it is sent
-        var recorder = new RunRecorder();
-        var clock = new FakeTimeProvider(Start);
-        var ids = Enumerable.Range(0, 100).Select(i => $"pair-{i}").ToList();
-        var pair = ids.GroupBy(id => ShardMap.ShardOf(new ScheduleKey("default", id), ShardMap.DefaultCount)).First(g => g.Count() >= 2).Take(2).ToList();
-        var prefix = SchedulerHarness.NewPrefix();
+        var (recorder, clock, pair, prefix) = (new RunRecorder(), new FakeTimeProvider(Start), TwoOfOneShard("pair"), SchedulerHarness.NewPrefix());
         var touch = new TouchBeforeFirstBatch(new TableServiceClient(azurite.ConnectionString).GetTableClient(prefix + "ScheduleState"));
-        await using var harness = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); },
-            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
-            {
-                var options = new TableClientOptions();
-                options.AddPolicy(touch, HttpPipelinePosition.PerCall);
-                return new TableServiceClient(azurite.ConnectionString, options);
-            }));
-        foreach (var id in pair)
-        {
-            await harness.SchedulesTable.PutRawAsync(id, ("Job", "record"), ("RunAt", Start.AddMinutes(1)));
-        }
-
-        await harness.Dispatcher.TickAsync();
+        await using var harness = await StartWithOneOffsAsync(prefix, touch, recorder, clock, pair);
         touch.Arm(await harness.StateRowAsync(new ScheduleKey("default", pair[0])));
 
         // Act
@@ -108,26 +91,9 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
     public async Task AClaimTransactionThrottledAsAWhole_LeavesItsSchedulesDue_WithoutReadingEachAlone_AndTheNextTickRunsThem()
     {
         // Arrange: two one-offs of one shard due at 10:01; the state table answers the first claim transaction 503
-        var recorder = new RunRecorder();
-        var clock = new FakeTimeProvider(Start);
-        var pair = Enumerable.Range(0, 100).Select(i => $"busy-{i}").GroupBy(id => ShardMap.ShardOf(new ScheduleKey("default", id), ShardMap.DefaultCount))
-            .First(g => g.Count() >= 2).Take(2).ToList();
-        var prefix = SchedulerHarness.NewPrefix();
+        var (recorder, clock, pair, prefix) = (new RunRecorder(), new FakeTimeProvider(Start), TwoOfOneShard("busy"), SchedulerHarness.NewPrefix());
         var busy = new BusyFirstStateBatch(prefix + "ScheduleState");
-        await using var harness = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); },
-            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
-            {
-                var options = new TableClientOptions();
-                options.AddPolicy(busy, HttpPipelinePosition.PerCall);
-                return new TableServiceClient(azurite.ConnectionString, options);
-            }));
-        foreach (var id in pair)
-        {
-            await harness.SchedulesTable.PutRawAsync(id, ("Job", "record"), ("RunAt", Start.AddMinutes(1)));
-        }
-
-        await harness.Dispatcher.TickAsync();
+        await using var harness = await StartWithOneOffsAsync(prefix, busy, recorder, clock, pair);
         busy.Armed = true;
 
         // Act
@@ -209,6 +175,30 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
     }
 
     /// <summary>The first attempt runs until its host stops; later attempts end at once.</summary>
+    /// <summary>Two schedule ids of one shard, named <paramref name="stem"/>-N.</summary>
+    private static List<string> TwoOfOneShard(string stem) =>
+        [.. Enumerable.Range(0, 100).Select(i => $"{stem}-{i}").GroupBy(id => ShardMap.ShardOf(new ScheduleKey("default", id), ShardMap.DefaultCount)).First(g => g.Count() >= 2).Take(2)];
+
+    /// <summary>A harness whose tables go through <paramref name="policy"/>, with one-offs <paramref name="ids"/> due at 10:01, after its first tick.</summary>
+    private async Task<SchedulerHarness> StartWithOneOffsAsync(string prefix, HttpPipelinePolicy policy, RunRecorder recorder, FakeTimeProvider clock, IEnumerable<string> ids)
+    {
+        var harness = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); },
+            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
+            {
+                var options = new TableClientOptions();
+                options.AddPolicy(policy, HttpPipelinePosition.PerCall);
+                return new TableServiceClient(azurite.ConnectionString, options);
+            }));
+        foreach (var id in ids)
+        {
+            await harness.SchedulesTable.PutRawAsync(id, ("Job", "record"), ("RunAt", Start.AddMinutes(1)));
+        }
+
+        await harness.Dispatcher.TickAsync();
+        return harness;
+    }
+
     private sealed class RunsUntilStopped : Scheduler.Jobs.IJob
     {
         public static TaskCompletionSource Started { get; set; } = new();
