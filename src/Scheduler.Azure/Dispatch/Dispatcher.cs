@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Scheduler.Hosting;
 using Scheduler.Sharding;
@@ -24,13 +23,8 @@ internal sealed class Dispatcher(
     TimeProvider clock,
     ILogger<Dispatcher> logger)
 {
-    /// <summary>
-    /// Schedules a tick of this process has taken and not yet started running, by tick. An overlapping tick reads the
-    /// same due entries until they are moved; it leaves these to the tick that has them instead of reading their state
-    /// again to find them taken. Released when the runs start: an occurrence due while they run is the next tick's
-    /// (its overlap policy decides), as with another instance.
-    /// </summary>
-    private readonly ConcurrentDictionary<string, long> _inFlight = new(StringComparer.Ordinal);
+    /// <summary>The due schedules this process's ticks hold (overlapping ticks leave each to one).</summary>
+    private readonly TickHolds _holds = new();
     private long _ticks;
     private long _lastHelpTicks;
 
@@ -91,17 +85,24 @@ internal sealed class Dispatcher(
             await index.MigrateLegacyAsync(options.MaxDuePerTick, bad, cancellationToken);
         }
 
-        var due = await index.QueryDueAsync(started, options.MaxDuePerTick, held.Shards, bad, cancellationToken);
-        var helping = await OverdueElsewhereAsync(held, started, options.MaxDuePerTick - due.Count, bad, cancellationToken);
-        due = [.. due, .. helping];
+        var tick = Interlocked.Increment(ref _ticks);
+        IReadOnlyList<DueEntry> due;
+        List<DueEntry>[] bySchedule;
+        List<List<DueEntry>> dueSchedules;
+        using (var read = _holds.StartRead())
+        {
+            due = await index.QueryDueAsync(started, options.MaxDuePerTick, held.Shards, bad, cancellationToken);
+            var helping = await OverdueElsewhereAsync(held, started, options.MaxDuePerTick - due.Count, bad, cancellationToken);
+            due = [.. due, .. helping];
+            dueSchedules = [.. due.GroupBy(e => e.Key).Select(g => g.OrderBy(e => e.WakeAt).ToList())];
+            bySchedule = [.. dueSchedules.Where(entries => _holds.TryTake(entries[0].Key, tick, read))];
+        }
+
         foreach (var fault in bad)
         {
             await QuarantineAsync(fault, counters, cancellationToken);
         }
 
-        var tick = Interlocked.Increment(ref _ticks);
-        var dueSchedules = due.GroupBy(e => e.Key).Select(g => g.OrderBy(e => e.WakeAt).ToList()).ToList();
-        var bySchedule = dueSchedules.Where(entries => _inFlight.TryAdd(entries[0].Key.Value, tick)).ToArray();
         Random.Shared.Shuffle(bySchedule); // instances walk the due set in different orders, so they contend less
 
         try
@@ -123,7 +124,7 @@ internal sealed class Dispatcher(
             // Those cancelled before their turn, too.
             foreach (var entries in bySchedule)
             {
-                _inFlight.TryRemove(KeyValuePair.Create(entries[0].Key.Value, tick));
+                _holds.Release(entries[0].Key, tick);
             }
         }
 
@@ -181,7 +182,7 @@ internal sealed class Dispatcher(
     {
         try
         {
-            await batches.ProcessAsync(layout, due, started, counters, key => _inFlight.TryRemove(KeyValuePair.Create(key.Value, tick)), stillMine, oneByOne, cancellationToken);
+            await batches.ProcessAsync(layout, due, started, counters, key => _holds.Release(key, tick), stillMine, oneByOne, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -193,7 +194,7 @@ internal sealed class Dispatcher(
     private async Task ProcessAsync(List<DueEntry> entries, DateTimeOffset started, long tick, TickCounters counters, Func<bool> stillMine, CancellationToken cancellationToken)
     {
         var key = entries[0].Key;
-        void Release() => _inFlight.TryRemove(KeyValuePair.Create(key.Value, tick));
+        void Release() => _holds.Release(key, tick);
         try
         {
             await schedules.ProcessAsync(entries, started, counters, Release, stillMine, cancellationToken);

@@ -57,12 +57,14 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
         // Leave a margin so this invocation ends before the next one starts.
         var until = WindowEnd(nextTickAt);
         var reconcile = true;
+        var lastTickAt = DateTimeOffset.MinValue;
         try
         {
             while (!cancellationToken.IsCancellationRequested && failures.Count == 0)
             {
                 if (reconcile)
                 {
+                    lastTickAt = clock.GetUtcNow();
                     running.Add(dispatcher.TickAsync(reconcile: true, cancellationToken));
                     reconcile = false;
                 }
@@ -112,8 +114,12 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
                     target = now + options.PollInterval;
                 }
 
+                // The minimum pause counts from the last tick's start, not from now: counted from each look, ticks
+                // finishing more often than it would hold back the next tick for as long as they keep finishing.
+                var earliest = lastTickAt + MinimumPause;
                 var wait = (target < until ? target : until) - now;
-                var delay = Task.Delay(wait > MinimumPause ? wait : MinimumPause, clock, cancellationToken);
+                wait = now + wait < earliest ? earliest - now : wait;
+                var delay = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, clock, cancellationToken);
                 await Task.WhenAny([delay, .. running]);
                 if (!delay.IsCompleted)
                 {
@@ -124,6 +130,7 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
                 now = clock.GetUtcNow();
                 if (wake is { } due && due <= now && now < until)
                 {
+                    lastTickAt = now;
                     running.Add(dispatcher.TickAsync(reconcile: false, cancellationToken));
                 }
                 else if (now < until)
