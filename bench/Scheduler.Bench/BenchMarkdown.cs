@@ -38,6 +38,7 @@ public static class BenchMarkdown
         if (r.Ceiling.Count > 0)
         {
             RenderThroughput(r, md);
+            RenderRequestKinds(r, md);
             RenderRequests(r, md);
         }
 
@@ -90,6 +91,23 @@ public static class BenchMarkdown
             var peer = r.QuartzThroughput.Where(q => q.Store == "postgres" && q.Schedules == group.Key.Schedules && q.Nodes == group.Key.Dispatchers && q.TransactionsPerOccurrence is not null).ToList();
             var transactions = peer.Count == 0 ? "not run" : Stats.Median(peer.Select(p => p.TransactionsPerOccurrence!.Value)).ToString("F2", Inv);
             Row(md, $"| {group.Key.Schedules:N0} | {group.Key.Dispatchers} | {Stats.Median(group.Select(g => g.RequestsPerOccurrence)):F2} | {Stats.Median(group.Select(g => (double)g.Conflicts)):F0} | {transactions} |");
+        }
+
+        md.AppendLine();
+    }
+
+    /// <summary>Where one dispatcher's requests went, by table and kind, at each size (the last repeat).</summary>
+    private static void RenderRequestKinds(BenchResults r, StringBuilder md)
+    {
+        Para(md, $"### Where the requests go (one dispatcher)");
+        md.AppendLine("| schedules | table and kind of request | requests | per occurrence | actions per transaction |");
+        md.AppendLine("|---:|---|---:|---:|---:|");
+        foreach (var run in r.Throughput.Where(t => t.Dispatchers == 1).GroupBy(t => t.Schedules).Select(g => g.Last()))
+        {
+            foreach (var kind in run.RequestKinds.Where(k => k.PerOccurrence >= 0.001))
+            {
+                Row(md, $"| {run.Schedules:N0} | {kind.Kind} | {kind.Requests:N0} | {kind.PerOccurrence:F3} | {(kind.ActionsEach is { } a ? a.ToString("F1", Inv) : "")} |");
+            }
         }
 
         md.AppendLine();

@@ -1,3 +1,4 @@
+using Azure.Core.Pipeline;
 using Scheduler.Development;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -19,8 +20,10 @@ internal sealed class Instance : IAsyncDisposable
         var options = new SchedulerOptions { InstanceId = name, LedgerRetention = 1_000_000 };
         options.Tables.Prefix = prefix;
         configure?.Invoke(options);
-        _services = SchedulerServices.Build(connectionString, options, jobs => jobs.AddJob<NoopJob>("noop"), quiet: true, services: profile is null ? null : s =>
-            s.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateTableService(sp.GetRequiredService<StorageRequestCounter>(), profile)));
+        Kinds = new RequestKinds(prefix);
+        HttpPipelinePolicy[] after = profile is null ? [Kinds] : [Kinds, profile];
+        _services = SchedulerServices.Build(connectionString, options, jobs => jobs.AddJob<NoopJob>("noop"), quiet: true, services: s =>
+            s.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateTableService(sp.GetRequiredService<StorageRequestCounter>(), after)));
     }
 
     public SchedulerOptions Options => _services.GetRequiredService<SchedulerOptions>();
@@ -29,6 +32,9 @@ internal sealed class Instance : IAsyncDisposable
     public Reconciler Reconciler => _services.GetRequiredService<Reconciler>();
     public SchedulerTables Tables => _services.GetRequiredService<SchedulerTables>();
     public DueIndex Index => _services.GetRequiredService<DueIndex>();
+    /// <summary>This instance's table requests by table and kind.</summary>
+    public RequestKinds Kinds { get; }
+
     public StorageRequestCounter Requests => _services.GetRequiredService<StorageRequestCounter>();
     public ScheduleAdmin Admin => _services.GetRequiredService<ScheduleAdmin>();
     public IServiceProvider Services => _services;

@@ -2,7 +2,8 @@ using System.Diagnostics;
 
 namespace Scheduler.Bench;
 
-public sealed record ThroughputResult(int Schedules, int Dispatchers, double IngestSeconds, int Done, double Seconds, double OccurrencesPerSecond, double RequestsPerOccurrence, long? IdleTickRequests, long? IdleTickWithScanRequests, int Conflicts);
+/// <param name="RequestKinds">The first dispatcher's requests by table and kind (with several, as a share of its part of the occurrences).</param>
+public sealed record ThroughputResult(int Schedules, int Dispatchers, double IngestSeconds, int Done, double Seconds, double OccurrencesPerSecond, double RequestsPerOccurrence, long? IdleTickRequests, long? IdleTickWithScanRequests, int Conflicts, IReadOnlyList<RequestKindCount> RequestKinds);
 
 /// <summary>
 /// N schedules whose single occurrence is due at once; D dispatcher instances, each driven as a host drives it
@@ -36,6 +37,7 @@ public static class ThroughputBench
         var instances = Enumerable.Range(1, dispatchers).Select(i => new Instance(connectionString, prefix, $"d{i}", o => o.ReconcileInterval = TimeSpan.FromDays(1), profile)).ToList();
         try
         {
+            instances.ForEach(i => i.Kinds.Reset());
             var before = instances.Sum(i => i.Requests.Total);
             var runsBefore = NoopJob.Runs;
             var done = 0;
@@ -61,6 +63,11 @@ public static class ThroughputBench
             await Task.WhenAll(hosts);
             clock.Stop();
             var requests = instances.Sum(i => i.Requests.Total) - before;
+            var kinds = instances[0].Kinds.Breakdown(done / dispatchers);
+            foreach (var kind in kinds)
+            {
+                Console.WriteLine($"  requests of d1: {kind}");
+            }
 
             long? idle = null, idleWithScan = null;
             if (done >= remaining)
@@ -76,7 +83,7 @@ public static class ThroughputBench
             }
 
             return new ThroughputResult(schedules, dispatchers, ingestSeconds, done, clock.Elapsed.TotalSeconds, done / clock.Elapsed.TotalSeconds,
-                (double)requests / Math.Max(1, done), idle, idleWithScan, conflicts);
+                (double)requests / Math.Max(1, done), idle, idleWithScan, conflicts, kinds);
         }
         finally
         {
