@@ -38,7 +38,16 @@ public static class MemoryProbe
     public static async Task<int> RunChildAsync(string connectionString, string prefix)
     {
         await using var instance = new Instance(connectionString, prefix, "memory");
+        // Where the peak is reached: after start-up, the first edit scan (which primes what is applied), the ticks, a second scan.
+        static void Phase(string name)
+        {
+            using var self = Process.GetCurrentProcess();
+            Console.WriteLine($"memory child, {name}: peak working set {self.PeakWorkingSet64 / 1048576} MiB, now {self.WorkingSet64 / 1048576} MiB, managed allocated {GC.GetTotalMemory(false) / 1048576} MiB");
+        }
+
+        Phase("built");
         await instance.Reconciler.ReconcileAsync(default);
+        Phase("reconciled");
         var clock = Stopwatch.StartNew();
         var ran = 0;
         while (clock.Elapsed < TimeSpan.FromSeconds(20))
@@ -47,7 +56,11 @@ public static class MemoryProbe
             await Task.Delay(200);
         }
 
+        Phase("ticked");
         await instance.Reconciler.ReconcileAsync(default);
+        Phase("scanned");
+        var generations = GC.GetGCMemoryInfo().GenerationInfo.ToArray().Select(g => (g.SizeAfterBytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture));
+        Console.WriteLine($"memory child: generations 0, 1, 2, large and pinned objects {string.Join(", ", generations)} MiB after the last GC");
         using var self = Process.GetCurrentProcess();
         var gc = GC.GetGCMemoryInfo();
         Console.WriteLine(FormattableString.Invariant(

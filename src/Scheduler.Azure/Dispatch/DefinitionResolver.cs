@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Scheduler.Hosting;
 using Scheduler.Planning;
 using Scheduler.Schedules;
+using Scheduler.Storage;
 using Scheduler.Triggers;
 
 namespace Scheduler.Dispatch;
@@ -13,7 +14,7 @@ namespace Scheduler.Dispatch;
 internal sealed class DefinitionResolver(JobCatalog catalog, SchedulerOptions options)
 {
     private const int CacheLimit = 200_000;
-    private readonly ConcurrentDictionary<string, (ScheduleDefinition? Definition, IReadOnlyList<string> Errors)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Key, long Version), (ScheduleDefinition? Definition, IReadOnlyList<string> Errors)> _cache = new();
 
     public ValidationContext Validation => catalog.Validation;
 
@@ -34,7 +35,7 @@ internal sealed class DefinitionResolver(JobCatalog catalog, SchedulerOptions op
             return false;
         }
 
-        var cacheKey = $"{key.Value}\n{state.DefinitionETag}";
+        var cacheKey = (key.Value, state.DefinitionETag is { } etag ? EntryVersion.Of(etag) : 0);
         if (!_cache.TryGetValue(cacheKey, out var entry))
         {
             ScheduleValidator.TryValidate(key, ColumnSnapshot.Deserialize(state.Definition), catalog.Validation, out var resolved, out var problems);

@@ -34,10 +34,11 @@ internal sealed class Reconciler(
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<string> _errors = [];
-    private Dictionary<string, string?>? _applied;
+    /// <summary>Each schedule's entry version (<see cref="EntryVersion"/>) this process has applied; null: look at it again (invalid).</summary>
+    private Dictionary<string, long?>? _applied;
     private DateTimeOffset _lastRun = DateTimeOffset.MinValue;
     private int _lastScanCount = int.MaxValue;
-    private volatile Dictionary<string, string>? _scanned;
+    private volatile Dictionary<string, long>? _scanned;
     private long _scannedFromTicks = DateTimeOffset.MinValue.UtcTicks;
 
     /// <summary>
@@ -66,7 +67,9 @@ internal sealed class Reconciler(
     /// </summary>
     public bool HasUnappliedEdit(ScheduleKey key, ScheduleState state) =>
         _scanned is { } scanned && state.Status != ScheduleStatus.Deleted
-        && (scanned.TryGetValue(key.Value, out var etag) ? etag != state.DefinitionETag : state.DefinitionETag is not null);
+        && (scanned.TryGetValue(key.Value, out var version) ? state.DefinitionETag is not { } planned || version != EntryVersion.Of(planned) : state.DefinitionETag is not null);
+
+    private static long VersionOf(TableEntity entity) => EntryVersion.Of(entity.ETag.ToString());
 
     /// <summary>
     /// True when every tick promises to honour edits (a small table, <see cref="SchedulerOptions.ReconcileInterval"/>
@@ -132,13 +135,14 @@ internal sealed class Reconciler(
             _lastRun = scanFrom;
             _errors.Clear();
             _applied ??= await PrimeAsync(cancellationToken);
-            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+            var seen = new Dictionary<string, long>(_lastScanCount == int.MaxValue ? 0 : _lastScanCount, StringComparer.Ordinal);
             var edited = new HashSet<string>(StringComparer.Ordinal);
             await foreach (var entity in definitions.ScanKeysAsync(cancellationToken))
             {
                 var key = DefinitionStore.KeyOf(entity);
-                seen[key.Value] = entity.ETag.ToString();
-                if (!_applied.TryGetValue(key.Value, out var known) || known != entity.ETag.ToString())
+                var version = VersionOf(entity);
+                seen[key.Value] = version;
+                if (!_applied.TryGetValue(key.Value, out var known) || known != version)
                 {
                     edited.Add(key.Value);
                 }
@@ -226,7 +230,7 @@ internal sealed class Reconciler(
                 lock (_applying)
                 {
                     changed += applied ? 1 : 0;
-                    _applied![key.Value] = entity.ETag.ToString();
+                    _applied![key.Value] = VersionOf(entity);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -296,7 +300,7 @@ internal sealed class Reconciler(
                     lock (_applying)
                     {
                         changed += applied ? 1 : 0;
-                        _applied![add.Key.Value] = add.Entity.ETag.ToString();
+                        _applied![add.Key.Value] = VersionOf(add.Entity);
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -347,9 +351,9 @@ internal sealed class Reconciler(
         logger.LogError(ex, "Reconciling {ScheduleId} failed; it is retried on the next pass and other schedules are unaffected", key);
     }
 
-    private async Task<Dictionary<string, string?>> PrimeAsync(CancellationToken cancellationToken)
+    private async Task<Dictionary<string, long?>> PrimeAsync(CancellationToken cancellationToken)
     {
-        var applied = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var applied = new Dictionary<string, long?>(StringComparer.Ordinal);
         // A damaged row is left out, so its schedule's definition is applied again (which repairs it); one whose
         // keys name no schedule is only reported.
         var unnamed = new List<(RowFault Fault, TableEntity Row)>();
@@ -358,7 +362,7 @@ internal sealed class Reconciler(
             // Invalid entries are looked at again once per process: a redeploy may have registered the missing job.
             if (status != ScheduleStatus.Deleted)
             {
-                applied[key.Value] = status == ScheduleStatus.Invalid ? null : etag;
+                applied[key.Value] = status == ScheduleStatus.Invalid || etag is null ? null : EntryVersion.Of(etag);
                 metrics.Validity(key.Value, status != ScheduleStatus.Invalid);
             }
         }
