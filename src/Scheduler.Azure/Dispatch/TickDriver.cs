@@ -69,7 +69,11 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
                     reconcile = false;
                 }
 
-                await ReapAsync(running, reports, failures, block: running.Count >= MaxTicksInFlight, onTick, cancellationToken, cancellationToken);
+                if (await ReapAsync(running, reports, failures, block: running.Count >= MaxTicksInFlight, onTick, cancellationToken, cancellationToken) is { } throttled)
+                {
+                    await PauseAfterThrottleAsync("a tick", throttled, cancellationToken);
+                }
+
                 var now = clock.GetUtcNow();
                 if (now >= until)
                 {
@@ -170,9 +174,15 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
         return reports;
     }
 
-    private static async Task ReapAsync(
+    /// <summary>
+    /// Collects the ticks that finished. A tick that failed because storage asked to slow down (its own reads, before it
+    /// claims anything) does not end the invocation, as a throttled read between ticks does not: returned, so the
+    /// invocation pauses a poll and ticks again. Other failures end it.
+    /// </summary>
+    private async Task<Azure.RequestFailedException?> ReapAsync(
         List<Task<TickReport>> running, List<TickReport> reports, List<Exception> failures, bool block, Action<TickReport>? onTick, CancellationToken waitToken, CancellationToken cancellationToken)
     {
+        Azure.RequestFailedException? throttled = null;
         if (block && running.Count > 0 && !running.Any(t => t.IsCompleted))
         {
             await Task.WhenAny(running).WaitAsync(waitToken);
@@ -190,17 +200,25 @@ internal sealed class TickDriver(Dispatcher dispatcher, Reconciler reconciler, D
             {
                 // shutting down: the dispatcher already released what it had claimed
             }
+            catch (Azure.RequestFailedException ex) when (IsThrottled(ex))
+            {
+                logger.LogWarning("A tick's storage reads were answered {Status} ({Code}) after the client's retries; what it read stays due for the next tick", ex.Status, ex.ErrorCode);
+                throttled = ex;
+            }
             catch (Exception ex)
             {
                 failures.Add(ex);
             }
         }
+
+        return throttled;
     }
 
     /// <summary>
     /// Storage asking to slow down (Azure's 503 ServerBusy, 500 OperationTimedOut), after the SDK's own retries: a read
-    /// between ticks looks again after a poll instead of ending the invocation, which would leave the window's due runs
-    /// to the next timer. Other failures (storage unreachable) still end it: the host's outage handling takes over.
+    /// between ticks, or a tick's own reads, look again after a poll instead of ending the invocation, which would leave
+    /// the window's due runs to the next timer (the benchmark's drains stalled for up to a minute so). Other failures
+    /// (storage unreachable) still end it: the host's outage handling takes over.
     /// </summary>
     private static bool IsThrottled(Azure.RequestFailedException ex) => ex.Status is 503 or 500;
 
