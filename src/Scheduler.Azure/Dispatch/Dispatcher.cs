@@ -86,27 +86,26 @@ internal sealed class Dispatcher(
         }
 
         var tick = Interlocked.Increment(ref _ticks);
-        IReadOnlyList<DueEntry> due;
-        List<DueEntry>[] bySchedule;
-        List<List<DueEntry>> dueSchedules;
-        using (var read = _holds.StartRead())
-        {
-            due = await index.QueryDueAsync(started, options.MaxDuePerTick, held.Shards, bad, cancellationToken);
-            var helping = await OverdueElsewhereAsync(held, started, options.MaxDuePerTick - due.Count, bad, cancellationToken);
-            due = [.. due, .. helping];
-            dueSchedules = [.. due.GroupBy(e => e.Key).Select(g => g.OrderBy(e => e.WakeAt).ToList())];
-            bySchedule = [.. dueSchedules.Where(entries => _holds.TryTake(entries[0].Key, tick, read))];
-        }
-
-        foreach (var fault in bad)
-        {
-            await QuarantineAsync(fault, counters, cancellationToken);
-        }
-
-        Random.Shared.Shuffle(bySchedule); // instances walk the due set in different orders, so they contend less
-
+        IReadOnlyList<DueEntry> due = [];
+        List<List<DueEntry>> dueSchedules = [];
+        List<DueEntry>[] bySchedule = [];
         try
         {
+            using (var read = _holds.StartRead())
+            {
+                due = await index.QueryDueAsync(started, options.MaxDuePerTick, held.Shards, bad, cancellationToken);
+                var helping = await OverdueElsewhereAsync(held, started, options.MaxDuePerTick - due.Count, bad, cancellationToken);
+                due = [.. due, .. helping];
+                dueSchedules = [.. due.GroupBy(e => e.Key).Select(g => g.OrderBy(e => e.WakeAt).ToList())];
+                bySchedule = [.. dueSchedules.Where(entries => _holds.TryTake(entries[0].Key, tick, read))];
+            }
+
+            foreach (var fault in bad)
+            {
+                await QuarantineAsync(fault, counters, cancellationToken);
+            }
+
+            Random.Shared.Shuffle(bySchedule); // instances walk the due set in different orders, so they contend less
             bool StillMine(int shard) => !held.Shards.Contains(shard) || leases.Holds(shard); // taken as help from a stalled holder's shard: nothing to hand over
             Task OneByOne(List<DueEntry> entries, Func<bool> stillMine) => ProcessAsync(entries, started, tick, counters, stillMine, cancellationToken);
             var shared = bySchedule.Length > 0 ? await states.SharedPartitionsAsync(cancellationToken) : null;
@@ -121,7 +120,8 @@ internal sealed class Dispatcher(
         }
         finally
         {
-            // Those cancelled before their turn, too.
+            // Whatever ends the tick (those cancelled before their turn, a failure after the take): a schedule this
+            // tick holds and does not let go would never run in this process again, while it keeps the shard.
             foreach (var entries in bySchedule)
             {
                 _holds.Release(entries[0].Key, tick);

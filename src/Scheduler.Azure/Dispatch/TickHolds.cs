@@ -64,7 +64,14 @@ internal sealed class TickHolds
     private void EndRead(long startedAt)
     {
         _reading.TryRemove(startedAt, out _);
-        var oldest = _reading.IsEmpty ? long.MaxValue : _reading.Keys.Min();
+        // One pass over the reads under way: other ticks end theirs meanwhile, so "any left?" then "the oldest" could
+        // find none the second time (it threw, and the tick's taken schedules were never let go).
+        var oldest = long.MaxValue;
+        foreach (var (reading, _) in _reading)
+        {
+            oldest = Math.Min(oldest, reading);
+        }
+
         foreach (var (key, stamp) in _releasedAt)
         {
             if (stamp < oldest)

@@ -69,4 +69,36 @@ public sealed class TickHoldsTests
 
         Assert.Equal(0, holds.Stamps);
     }
+
+    /// <summary>
+    /// Ticks of one process end their reads at once. An end that found another read under way and then found none when
+    /// it looked for the oldest threw, after its tick had taken its schedules and before it could let them go: they
+    /// stayed held, unrun, while the process kept its shards (the 4-hosts scenario caught it on CI).
+    /// </summary>
+    [Fact]
+    public async Task ReadsEndingTogether_NeverFail_AndLeaveNothingHeld()
+    {
+        var holds = new TickHolds();
+        var start = new Barrier(4);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(thread => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            for (var i = 0; i < 200_000; i++)
+            {
+                var key = new ScheduleKey("default", $"s{thread}-{i % 8}");
+                var tick = (long)thread * 1_000_000 + i;
+                using (var read = holds.StartRead())
+                {
+                    // Each thread's keys are its own and were released before this read began: always taken.
+                    Assert.True(holds.TryTake(key, tick, read));
+                }
+
+                holds.Release(key, tick);
+            }
+        })));
+
+        using var last = holds.StartRead();
+        Assert.All(Enumerable.Range(0, 4).SelectMany(t => Enumerable.Range(0, 8).Select(k => new ScheduleKey("default", $"s{t}-{k}"))),
+            key => Assert.True(holds.TryTake(key, tick: -1, last)));
+    }
 }
