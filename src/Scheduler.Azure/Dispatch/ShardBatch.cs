@@ -201,7 +201,11 @@ internal sealed class ShardBatch(
         return planned;
     }
 
-    /// <summary>A plan claiming at most <paramref name="places"/> runs; null when the trigger does not advance (the one-schedule path holds it with its message) or no place is free.</summary>
+    /// <summary>
+    /// A plan claiming at most <paramref name="places"/> runs; null when no place is free or planning throws (a trigger
+    /// that does not advance, which the one-schedule path holds with its message; anything else, which it reports for
+    /// that schedule alone instead of failing the shard's batch).
+    /// </summary>
     private static Plan? PlanWithin(Candidate candidate, DateTimeOffset now, DateTimeOffset tickStart, int places)
     {
         if (places <= 0)
@@ -213,7 +217,7 @@ internal sealed class ShardBatch(
         {
             return candidate.Planner.Plan(candidate.Current.State, now, tickStart, places);
         }
-        catch (NonAdvancingTriggerException)
+        catch (Exception)
         {
             return null;
         }
@@ -232,6 +236,25 @@ internal sealed class ShardBatch(
     private async Task<List<Task>> ClaimAsync(
         ShardedLayout layout, List<Planned> planned, TickCounters counters, Action<ScheduleKey> startingRuns, Func<List<DueEntry>, Task> oneByOne, CancellationToken cancellationToken)
     {
+        var unsettled = planned.ToHashSet(); // their run places still reserved, neither returned nor handed to their runs
+        try
+        {
+            return await ClaimCoreAsync(layout, planned, unsettled, counters, startingRuns, oneByOne, cancellationToken);
+        }
+        finally
+        {
+            // Left only when something threw before their runs started: a place kept would be one this process never uses again.
+            foreach (var p in unsettled)
+            {
+                Unreserve(p.Plan);
+            }
+        }
+    }
+
+    private async Task<List<Task>> ClaimCoreAsync(
+        ShardedLayout layout, List<Planned> planned, HashSet<Planned> unsettled, TickCounters counters, Action<ScheduleKey> startingRuns,
+        Func<List<DueEntry>, Task> oneByOne, CancellationToken cancellationToken)
+    {
         var work = new List<Task>();
         var now = clock.GetUtcNow();
         var spans = planned.Select(StartClaimSpan).ToList();
@@ -245,6 +268,7 @@ internal sealed class ShardBatch(
             if (committed is null)
             {
                 Unreserve(p.Plan);
+                unsettled.Remove(p);
                 span?.SetStatus(ActivityStatusCode.Error, outcome.Failure?.Message);
                 span?.Dispose();
                 if (outcome.Failure is { Status: 412 })
@@ -294,6 +318,7 @@ internal sealed class ShardBatch(
         {
             if (Queued || p.Plan.Claims.Count == 0)
             {
+                unsettled.Remove(p); // nothing reserved
                 span?.Dispose();
                 if (current.WakeAt is { } wake && wake <= clock.GetUtcNow() && !Queued)
                 {
@@ -304,6 +329,7 @@ internal sealed class ShardBatch(
             }
 
             startingRuns(p.Key);
+            unsettled.Remove(p);
             work.Add(RunAndRecordAsync(layout, p, current, entry, span, counters, oneByOne, cancellationToken));
         }
 

@@ -19,9 +19,10 @@ internal sealed record PartOutcome(IReadOnlyList<Response>? Responses, RequestFa
 /// while a transaction of that partition is in flight wait and go together in the next, up to the service's 100 actions
 /// (and well under its 4 MiB). A part whose action fails the transaction (the service names the action) is answered with
 /// that failure and the rest are submitted again without it, so one schedule's conflict never fails another's write. A
-/// failure that names no action (the service unreachable or throttled after the client's retries) answers every part of
-/// that transaction; whether it committed is then unknown, as for any single write, and the callers' claims are covered
-/// by their leases. Never cancelled: a run's result must not be lost to a shutdown.
+/// failure that names no action (the service unreachable or throttled after the client's retries; status 0 when no
+/// answer came at all) answers every part of that transaction; whether it committed is then unknown, as for any single
+/// write, and the callers' claims are covered by their leases. Parts are always answered, never thrown at. Never
+/// cancelled: a run's result must not be lost to a shutdown.
 /// </summary>
 internal sealed class TransactionCoalescer(Func<TableClient> table)
 {
@@ -147,9 +148,12 @@ internal sealed class TransactionCoalescer(Func<TableClient> table)
         }
         catch (Exception ex)
         {
+            // No answer after the client's retries (connection refused or reset, timed out: an AggregateException of
+            // the attempts): as unknown as a throttled transaction, and answered as one, so every caller reads an outcome.
+            var failure = new RequestFailedException(0, $"The transaction got no answer: {ex.Message}", ex);
             foreach (var part in live)
             {
-                part.Outcome.TrySetException(ex);
+                part.Outcome.TrySetResult(new PartOutcome(null, failure));
             }
         }
     }

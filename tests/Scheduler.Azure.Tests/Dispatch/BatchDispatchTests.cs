@@ -5,6 +5,8 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Scheduler.Admin;
+using Scheduler.Dispatch;
+using Scheduler.Hosting;
 using Scheduler.Runs;
 using Scheduler.Schedules;
 using Scheduler.Sharding;
@@ -87,24 +89,36 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         }
     }
 
-    [Fact]
-    public async Task AClaimTransactionThrottledAsAWhole_LeavesItsSchedulesDue_WithoutReadingEachAlone_AndTheNextTickRunsThem()
+    /// <summary>
+    /// The claim transaction fails as a whole: throttled (503), or no answer at all after the client's retries (an
+    /// AggregateException of the attempts, as when storage refuses connections). The second once threw through the batch
+    /// and kept the claims' places of the run budget for good; enough such ticks and the process would start no run again.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AClaimTransactionFailedAsAWhole_LeavesItsSchedulesDue_WithoutReadingEachAlone_AndTheNextTickRunsThem(bool noAnswer)
     {
-        // Arrange: two one-offs of one shard due at 10:01; the state table answers the first claim transaction 503
+        // Arrange: two one-offs of one shard due at 10:01; the state table's first claim transaction fails as a whole
         var (recorder, clock, pair, prefix) = (new RunRecorder(), new FakeTimeProvider(Start), TwoOfOneShard("busy"), SchedulerHarness.NewPrefix());
-        var busy = new BusyFirstStateBatch(prefix + "ScheduleState");
+        var busy = new BusyFirstStateBatch(prefix + "ScheduleState") { NoAnswer = noAnswer };
         await using var harness = await StartWithOneOffsAsync(prefix, busy, recorder, clock, pair);
+        var lanes = harness.Services.GetRequiredService<DispatchLanes>();
+        var budget = harness.Services.GetRequiredService<SchedulerOptions>().MaxConcurrentRuns;
         busy.Armed = true;
 
         // Act
         clock.Advance(TimeSpan.FromMinutes(1));
-        var throttled = await harness.Dispatcher.TickAsync();
+        var failed = await harness.Dispatcher.TickAsync();
+        var placesAfterFailure = lanes.RunBudget;
         var next = await harness.Dispatcher.TickAsync();
 
-        // Assert: the throttled tick claimed and ran nothing, read no state alone, and said why once; the next ran both once
+        // Assert: the failed tick claimed and ran nothing, read no state alone, said why once and kept no place of the
+        // run budget; the next ran both once
         Assert.Equal(1, busy.Answered);
-        Assert.Equal((0, 0), (throttled.Claimed, busy.PointReadsAfter));
-        Assert.Contains("2 claims of shard", Assert.Single(throttled.Errors));
+        Assert.Equal((0, 0), (failed.Claimed, busy.PointReadsAfter));
+        Assert.Contains("2 claims of shard", Assert.Single(failed.Errors));
+        Assert.Equal(budget, placesAfterFailure);
         Assert.Equal((2, 0), (next.Succeeded, next.Errors.Count));
         Assert.Equal(2, recorder.Runs.Select(r => r.Key).Distinct().Count());
     }
@@ -213,13 +227,18 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         }
     }
 
-    /// <summary>Once armed, answers the first entity-group transaction to the state table 503 ServerBusy; counts the state table's point reads after it.</summary>
+    /// <summary>
+    /// Once armed, fails the first entity-group transaction to the state table: 503 ServerBusy, or with <see cref="NoAnswer"/>
+    /// what the client throws when every attempt went unanswered. Counts the state table's point reads after it.
+    /// </summary>
     private sealed class BusyFirstStateBatch(string stateTable) : HttpPipelinePolicy
     {
         private int _answered;
         private int _pointReads;
 
         public bool Armed { get; set; }
+
+        public bool NoAnswer { get; init; }
 
         public int Answered => Volatile.Read(ref _answered);
 
@@ -239,7 +258,9 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
             if (Armed && message.Request.Method == RequestMethod.Post && path.EndsWith("$batch", StringComparison.Ordinal)
                 && TouchBeforeFirstBatch.Body(message).Contains(stateTable, StringComparison.Ordinal) && Interlocked.CompareExchange(ref _answered, 1, 0) == 0)
             {
-                throw new RequestFailedException(503, "The server is busy.", "ServerBusy", null);
+                throw NoAnswer
+                    ? new AggregateException("Retry failed after 4 tries.", Enumerable.Range(0, 4).Select(_ => new RequestFailedException("Connection refused (127.0.0.1:1)")))
+                    : new RequestFailedException(503, "The server is busy.", "ServerBusy", null);
             }
 
             await ProcessNextAsync(message, pipeline);
