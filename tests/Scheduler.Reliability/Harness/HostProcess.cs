@@ -14,6 +14,8 @@ internal sealed partial class HostProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly Queue<string> _tail = new();
+    private readonly Queue<string> _notes = new();
+    private string? _lastTick;
     private readonly Lock _gate = new();
 
     private HostProcess(string name, Process process, StreamWriter log)
@@ -47,6 +49,21 @@ internal sealed partial class HostProcess : IAsyncDisposable
             lock (_gate)
             {
                 return string.Join('\n', _tail);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a failed scenario's report shows of this host: its last lease changes, warnings and errors (shortened), and
+    /// its last tick line; enough to tell a stalled host from a busy one without its log.
+    /// </summary>
+    public string Notes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return string.Join('\n', _notes.Append(_lastTick ?? "(no tick logged)").Select(l => "    " + l));
             }
         }
     }
@@ -117,8 +134,18 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 ReadyAt = DateTimeOffset.UtcNow;
             }
 
+            if (NoteLine().IsMatch(line))
+            {
+                _notes.Enqueue(line.Length > 300 ? line[..300] + " ..." : line);
+                if (_notes.Count > 25)
+                {
+                    _notes.Dequeue();
+                }
+            }
+
             if (TickLine().Match(line) is { Success: true } tick)
             {
+                _lastTick = line;
                 Ticks++;
                 MaxTickMilliseconds = Math.Max(MaxTickMilliseconds, long.Parse(tick.Groups[1].Value, CultureInfo.InvariantCulture));
             }
@@ -148,4 +175,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     [GeneratedRegex(@"Tick: .* (\d+) ms$")]
     private static partial Regex TickLine();
+
+    [GeneratedRegex(@" (warn|fail|crit): | now reads shards | released shards |Standalone scheduler started")]
+    private static partial Regex NoteLine();
 }

@@ -20,6 +20,7 @@ internal static class LedgerCheck
         Rig rig, ScenarioReport report, DateTimeOffset from, DateTimeOffset settledBefore, ISet<ScheduleKey>? probes = null, ISet<ScheduleKey>? only = null,
         List<(DateTimeOffset Due, DateTimeOffset Started)>? starts = null)
     {
+        report.Diagnostics.AddRange(rig.Diagnostics());
         var latencies = new List<double>();
         var executions = 0;
         var reruns = 0;

@@ -7,6 +7,7 @@ using Scheduler.Hosting;
 using Scheduler.Storage;
 using Scheduler.Reliability.Jobs;
 using Scheduler.Schedules;
+using Scheduler.Sharding;
 
 namespace Scheduler.Reliability.Harness;
 
@@ -20,6 +21,7 @@ internal sealed class Rig : IAsyncDisposable
     private readonly string? _location;
     private readonly int[] _ports;
     private readonly List<HostProcess> _hosts = [];
+    private readonly List<string> _stalls = [];
     private AzuriteProcess? _azurite;
     private ServiceProvider? _services;
     private int _hostNumber;
@@ -151,7 +153,33 @@ internal sealed class Rig : IAsyncDisposable
             await Task.Delay(500);
         }
 
+        await NoteStallAsync(waiting, settledBefore);
         return null;
+    }
+
+    /// <summary>What a failed report shows (<see cref="ScenarioReport.Diagnostics"/>): the hosts' notes, and any stall found while waiting.</summary>
+    public IEnumerable<string> Diagnostics() =>
+        _hosts.Select(h => $"{h.Name}{(h.HasExited ? $" (exited {h.ExitCode})" : "")}:\n{h.Notes}").Concat(_stalls);
+
+    /// <summary>The schedules still behind when a wait gave up, with their shards and states, and who held which shard then.</summary>
+    private async Task NoteStallAsync(List<ScheduleKey> behind, DateTimeOffset settledBefore)
+    {
+        try
+        {
+            var leases = await Services.GetRequiredService<ShardStore>().ReadAsync(CancellationToken.None);
+            _stalls.Add("shard leases when the wait gave up: " + string.Join(", ", leases.Leases.OrderBy(l => l.Lease.Shard).Select(l =>
+                string.Create(CultureInfo.InvariantCulture, $"{l.Lease.Shard} {(l.Lease.Owner.Length > 0 ? l.Lease.Owner : "free")} until {l.Lease.ExpiresAt:HH:mm:ss}"))));
+            foreach (var key in behind.Take(10))
+            {
+                var state = (await States.GetAsync(key))?.State;
+                _stalls.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"behind {settledBefore:HH:mm:ss}: {key} (shard {ShardMap.ShardOf(key, leases.ShardCount)}) next due {state?.NextDue:HH:mm:ss}, {state?.InFlight.Count} in flight, {state?.Pending.Count} pending"));
+            }
+        }
+        catch (Exception ex)
+        {
+            _stalls.Add($"the stall could not be described: {ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     /// <summary>

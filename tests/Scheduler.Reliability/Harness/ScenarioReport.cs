@@ -24,6 +24,9 @@ internal sealed class ScenarioReport(string name)
     public long MaxTickMilliseconds { get; set; }
     public TimeSpan Duration { get; set; }
     public bool Passed => Problems.Count == 0;
+
+    /// <summary>What the hosts and the shard leases looked like at the audit, shown only when the scenario failed.</summary>
+    public List<string> Diagnostics { get; } = [];
     public IReadOnlyList<(string Name, string Value)> Figures => _figures;
 
     public void Figure(string name, FormattableString value) => _figures.Add((name, value.ToString(CultureInfo.InvariantCulture)));
@@ -40,5 +43,6 @@ internal sealed class ScenarioReport(string name)
         FormattableString.Invariant($"{Name}: {(Passed ? "passed" : "FAILED")} in {Duration.TotalSeconds:F0} s; {Occurrences} occurrences audited ({string.Join(", ", Fates.Where(f => f.Value > 0).Select(f => $"{f.Key} {f.Value}"))}), ") +
             FormattableString.Invariant($"{Duplicates} duplicates, {Unaccounted} unaccounted, {Kills} kills, {Outages} outages, {Fuzzed} fuzzed, max tick {MaxTickMilliseconds} ms") +
             string.Concat(_figures.Select(f => $"; {f.Name}: {f.Value}")) +
-            (Passed ? "" : "\n  problems:\n  - " + string.Join("\n  - ", Problems.Take(30)));
+            (Passed ? "" : "\n  problems:\n  - " + string.Join("\n  - ", Problems.Take(30))) +
+            (Passed || Diagnostics.Count == 0 ? "" : "\n  at the audit:\n  " + string.Join("\n  ", Diagnostics));
 }
