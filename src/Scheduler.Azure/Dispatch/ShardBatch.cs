@@ -10,13 +10,13 @@ using Scheduler.Triggers;
 namespace Scheduler.Dispatch;
 
 /// <summary>
-/// A tick's due schedules of one shard on layout 3, dispatched together: their states read by one query, and their
-/// claims, index moves and runs' ends committed in transactions the shard's schedules share
-/// (<see cref="TransactionCoalescer"/>), so an occurrence costs a fraction of a request. Each claim is what it is on the
-/// one-schedule path: conditional on its state's ETag, committed with its ledger row before its run starts. Whatever a
-/// batch does not handle (a state the query did not return, a damaged or unresolvable one, an edit to apply first, a
-/// claim that lost to another writer, work due again at once) goes to that path, <see cref="ScheduleDispatch"/>, which
-/// reads the state again and knows every case.
+/// A tick's due schedules of one shard on layout 3, dispatched together: their states read by a query per few rounds of
+/// runs (<see cref="ReadPerQuery"/>), and their claims, index moves and runs' ends committed in transactions the
+/// shard's schedules share (<see cref="TransactionCoalescer"/>), so an occurrence costs a fraction of a request. Each
+/// claim is what it is on the one-schedule path: conditional on its state's ETag, committed with its ledger row before
+/// its run starts. Whatever a batch does not handle (a state the query did not return, a damaged or unresolvable one,
+/// an edit to apply first, a claim that lost to another writer, work due again at once) goes to that path,
+/// <see cref="ScheduleDispatch"/>, which reads the state again and knows every case.
 /// </summary>
 internal sealed class ShardBatch(
     StateStore states,
@@ -55,30 +55,24 @@ internal sealed class ShardBatch(
             return;
         }
 
-        IReadOnlyDictionary<ScheduleKey, LoadedState> loaded;
-        using (await lanes.EnterAsync(cancellationToken))
-        {
-            loaded = await states.ReadManyAsync(layout, [.. due.Select(e => e[0].Key)], cancellationToken, dueBy: tickStart);
-        }
-
+        var unread = ReadOrder(layout, due);
         var work = new List<Task>();
         try
         {
             var waiting = new Queue<Candidate>();
-            foreach (var entries in due)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                if (CandidateOf(entries, loaded, tickStart) is { } candidate)
+                if (waiting.Count < ReadPerQuery && unread.Count > 0)
                 {
-                    waiting.Enqueue(candidate);
+                    await ReadNextAsync(layout, unread.Dequeue(), tickStart, waiting, work, oneByOne, cancellationToken);
+                    continue;
                 }
-                else
-                {
-                    work.Add(oneByOne(entries));
-                }
-            }
 
-            while (waiting.Count > 0 && !cancellationToken.IsCancellationRequested)
-            {
+                if (waiting.Count == 0)
+                {
+                    break;
+                }
+
                 var freed = lanes.NextRunEnd;
                 var planned = PlanSome(waiting, tickStart, work, oneByOne);
                 if (planned.Count == 0)
@@ -98,7 +92,7 @@ internal sealed class ShardBatch(
                 if (!stillMine())
                 {
                     planned.ForEach(p => Unreserve(p.Plan));
-                    for (var i = planned.Count + waiting.Count; i > 0; i--)
+                    for (var i = planned.Count + waiting.Count + unread.Sum(c => c.Count); i > 0; i--)
                     {
                         counters.HandedOver();
                     }
@@ -112,6 +106,48 @@ internal sealed class ShardBatch(
         finally
         {
             await Task.WhenAll(work);
+        }
+    }
+
+    /// <summary>
+    /// States one query reads: two rounds of the run budget's places, not the shard's whole due set. A tick takes up to
+    /// <see cref="SchedulerOptions.MaxDuePerTick"/> (5,000) entries; read at once, every one of their full rows stayed in
+    /// memory for the whole tick while the runs went through the budget a round at a time.
+    /// </summary>
+    private int ReadPerQuery => Queued ? PlannedPerRound : Math.Clamp(PlacesPerRound * 2, 16, PlannedPerRound);
+
+    /// <summary>
+    /// The shard's due schedules in runs of <see cref="ReadPerQuery"/> adjacent state rows, so each query's key range
+    /// covers its own schedules only; the runs in a random order, so instances helping with one shard contend less.
+    /// </summary>
+    private Queue<List<List<DueEntry>>> ReadOrder(ShardedLayout layout, IReadOnlyList<List<DueEntry>> due)
+    {
+        var chunks = due.OrderBy(e => layout.StateRow(e[0].Key), StringComparer.Ordinal).Chunk(ReadPerQuery).Select(c => c.ToList()).ToArray();
+        Random.Shared.Shuffle(chunks);
+        return new Queue<List<List<DueEntry>>>(chunks);
+    }
+
+    /// <summary>Reads a run of due schedules' states by one query: those a batch can plan wait for places, the rest go one by one.</summary>
+    private async Task ReadNextAsync(
+        ShardedLayout layout, List<List<DueEntry>> chunk, DateTimeOffset tickStart, Queue<Candidate> waiting, List<Task> work,
+        Func<List<DueEntry>, Task> oneByOne, CancellationToken cancellationToken)
+    {
+        IReadOnlyDictionary<ScheduleKey, LoadedState> loaded;
+        using (await lanes.EnterAsync(cancellationToken))
+        {
+            loaded = await states.ReadManyAsync(layout, [.. chunk.Select(e => e[0].Key)], cancellationToken, dueBy: tickStart);
+        }
+
+        foreach (var entries in chunk)
+        {
+            if (CandidateOf(entries, loaded, tickStart) is { } candidate)
+            {
+                waiting.Enqueue(candidate);
+            }
+            else
+            {
+                work.Add(oneByOne(entries));
+            }
         }
     }
 

@@ -64,6 +64,52 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         Assert.All(entries, e => Assert.Contains("|default|minutely-", e.RowKey, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A tick holds up to 5,000 due schedules; their states are read a few rounds of the run budget at a time (with 8
+    /// places, 16 a query), not every due one at once, so a large backlog does not keep every full state row in memory
+    /// for the whole tick. Each query's key range covers its own schedules only.
+    /// </summary>
+    [Fact]
+    public async Task ABacklogLargerThanTheRunBudget_IsReadAFewRoundsAtATime_AndRunsEachOnce()
+    {
+        // Arrange: 200 one-offs due at 10:01 (about 25 a shard), 8 runs at once
+        var (recorder, clock, prefix) = (new RunRecorder(), new FakeTimeProvider(Start), SchedulerHarness.NewPrefix());
+        var rows = new StateQueryRows(prefix + "ScheduleState");
+        await using var harness = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); o.MaxConcurrentRuns = 8; },
+            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
+            {
+                var options = new TableClientOptions();
+                options.AddPolicy(rows, HttpPipelinePosition.PerCall);
+                return new TableServiceClient(azurite.ConnectionString, options);
+            }));
+        foreach (var chunk in Enumerable.Range(0, 200).Chunk(100))
+        {
+            await harness.SchedulesTable.SubmitTransactionAsync(chunk.Select(i => new TableTransactionAction(TableTransactionActionType.Add,
+                new TableEntity("default", $"backlog-{i:D3}") { ["Job"] = "record", ["RunAt"] = Start.AddMinutes(1) })));
+        }
+
+        await harness.Dispatcher.TickAsync();
+        rows.Armed = true;
+
+        // Act: the due minute's ticks, until none is left due
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var ticks = new List<TickReport>();
+        do
+        {
+            ticks.Add(await harness.Dispatcher.TickAsync());
+        }
+        while (ticks[^1].DueEntries > 0 && ticks.Count < 10);
+
+        // Assert: each ran once, without conflicts or errors; no state query returned more than 16 rows, and the
+        // due schedules' states took more queries than the 8 shards
+        Assert.Equal(200, recorder.Runs.Count);
+        Assert.Equal(200, recorder.Runs.Select(r => r.Key).Distinct().Count());
+        Assert.All(ticks, t => Assert.Equal((0, 0), (t.Conflicts, t.Errors.Count)));
+        Assert.InRange(rows.MostInOneQuery, 1, 16);
+        Assert.True(rows.Queries > ShardMap.DefaultCount, $"{rows.Queries} state queries");
+    }
+
     [Fact]
     public async Task AClaimWhoseStateChangedBeforeItsSharedTransaction_IsReadAgainAndClaimedAlone_WhileTheOthersCommit()
     {
@@ -264,6 +310,36 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
             }
 
             await ProcessNextAsync(message, pipeline);
+        }
+    }
+
+    /// <summary>Once armed, counts the state table's queries and the most rows one of them returned.</summary>
+    private sealed class StateQueryRows(string stateTable) : HttpPipelinePolicy
+    {
+        private int _queries;
+        private int _most;
+
+        public bool Armed { get; set; }
+
+        public int Queries => Volatile.Read(ref _queries);
+
+        public int MostInOneQuery => Volatile.Read(ref _most);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            var path = Uri.UnescapeDataString(message.Request.Uri.ToUri().AbsolutePath);
+            if (Armed && message.Request.Method == RequestMethod.Get && path.EndsWith(stateTable + "()", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _queries);
+                var returned = message.Response.Content.ToString().Split("\"RowKey\":").Length - 1;
+                for (var most = MostInOneQuery; returned > most && Interlocked.CompareExchange(ref _most, returned, most) != most; most = MostInOneQuery)
+                {
+                }
+            }
         }
     }
 
