@@ -277,7 +277,7 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
     /// Once armed, fails the first entity-group transaction to the state table: 503 ServerBusy, or with <see cref="NoAnswer"/>
     /// what the client throws when every attempt went unanswered. Counts the state table's point reads after it.
     /// </summary>
-    private sealed class BusyFirstStateBatch(string stateTable) : HttpPipelinePolicy
+    private sealed class BusyFirstStateBatch(string stateTable) : AsyncPipelinePolicy
     {
         private int _answered;
         private int _pointReads;
@@ -289,9 +289,6 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         public int Answered => Volatile.Read(ref _answered);
 
         public int PointReadsAfter => Volatile.Read(ref _pointReads);
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {
@@ -314,7 +311,7 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
     }
 
     /// <summary>Once armed, counts the state table's queries and the most rows one of them returned.</summary>
-    private sealed class StateQueryRows(string stateTable) : HttpPipelinePolicy
+    private sealed class StateQueryRows(string stateTable) : AsyncPipelinePolicy
     {
         private int _queries;
         private int _most;
@@ -324,9 +321,6 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         public int Queries => Volatile.Read(ref _queries);
 
         public int MostInOneQuery => Volatile.Read(ref _most);
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {
@@ -344,7 +338,7 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
     }
 
     /// <summary>Before the first entity-group transaction to the state table after <see cref="Arm"/>, another writer merges a column into the armed row.</summary>
-    private sealed class TouchBeforeFirstBatch(TableClient state) : HttpPipelinePolicy
+    private sealed class TouchBeforeFirstBatch(TableClient state) : AsyncPipelinePolicy
     {
         private TableEntity? _row;
         private int _touched;
@@ -352,9 +346,6 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         public bool Touched => Volatile.Read(ref _touched) == 1;
 
         public void Arm(TableEntity row) => _row = row;
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {

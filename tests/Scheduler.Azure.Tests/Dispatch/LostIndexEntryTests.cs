@@ -18,16 +18,13 @@ namespace Scheduler.Storage.Tests.Dispatch;
 public sealed class LostIndexEntryTests(AzuriteFixture azurite)
 {
     /// <summary>Once armed: right after the scheduler reads a state row (alone, or as a shard's batch reads due states), changes it out of band and deletes its schedule's due entries.</summary>
-    private sealed class RivalInstances(string connectionString) : HttpPipelinePolicy
+    private sealed class RivalInstances(string connectionString) : AsyncPipelinePolicy
     {
         private int _armed;
 
         public string DueTable { get; set; } = "";
 
         public void ArmOnce() => Interlocked.Exchange(ref _armed, 1);
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {

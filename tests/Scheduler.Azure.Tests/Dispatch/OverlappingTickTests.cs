@@ -93,7 +93,7 @@ public sealed class OverlappingTickTests(AzuriteFixture azurite)
     /// Once armed: the first due read of <paramref name="partition"/> is answered only after the second has been; the
     /// second's answer is handed over once <c>release</c> completes. Counts point reads of the state table.
     /// </summary>
-    private sealed class StaleSecondRead(string prefix, string partition) : HttpPipelinePolicy
+    private sealed class StaleSecondRead(string prefix, string partition) : AsyncPipelinePolicy
     {
         private readonly TaskCompletionSource _firstSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _secondAnswered = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -105,9 +105,6 @@ public sealed class OverlappingTickTests(AzuriteFixture azurite)
         public int StatePointReads => Volatile.Read(ref _statePointReads);
 
         public void Arm(Task release) => _release = release;
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {

@@ -19,14 +19,11 @@ namespace Scheduler.Storage.Tests.Dispatch;
 public sealed class ReAddRaceTests(AzuriteFixture azurite)
 {
     /// <summary>Calls hooks after requests of one instance: its due-index writes and its point reads of a state row.</summary>
-    private sealed class RequestHooks : HttpPipelinePolicy
+    private sealed class RequestHooks : AsyncPipelinePolicy
     {
         public string DueTable { get; set; } = "";
         public Func<Task>? AfterDueWrite { get; set; }
         public Func<Task>? AfterStateRead { get; set; }
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {

@@ -49,16 +49,13 @@ public sealed class ThrottledPeekTests(AzuriteFixture azurite)
     }
 
     /// <summary>Answers 503 ServerBusy, as Azure does over a partition's target, to the first due-index queries of pages of <paramref name="pageOf"/> rows (8: peeks; 1,000: a tick's due read).</summary>
-    private sealed class ServerBusyReads(int count, int pageOf) : HttpPipelinePolicy
+    private sealed class ServerBusyReads(int count, int pageOf) : AsyncPipelinePolicy
     {
         private int _answered;
 
         public bool Armed { get; set; }
 
         public int Answered => Math.Min(count, Volatile.Read(ref _answered));
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {

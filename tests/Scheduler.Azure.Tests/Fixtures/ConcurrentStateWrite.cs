@@ -9,7 +9,7 @@ namespace Scheduler.Storage.Tests.Fixtures;
 /// Fault injection at the transport: once armed, right after the scheduler reads a state row it changes that row
 /// out of band (as a run's completion on another instance would), so the scheduler's conditional write meets a 412.
 /// </summary>
-public sealed class ConcurrentStateWrite(string connectionString) : HttpPipelinePolicy
+public sealed class ConcurrentStateWrite(string connectionString) : AsyncPipelinePolicy
 {
     private int _armed;
 
@@ -24,9 +24,6 @@ public sealed class ConcurrentStateWrite(string connectionString) : HttpPipeline
             options.AddPolicy(this, HttpPipelinePosition.PerCall);
             return new TableServiceClient(connectionString, options);
         });
-
-    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-        ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
 
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
