@@ -272,25 +272,6 @@ internal sealed class ShardBatch(
     private async Task<List<Task>> ClaimAsync(
         ShardedLayout layout, List<Planned> planned, TickCounters counters, Action<ScheduleKey> startingRuns, Func<List<DueEntry>, Task> oneByOne, CancellationToken cancellationToken)
     {
-        var unsettled = planned.ToHashSet(); // their run places still reserved, neither returned nor handed to their runs
-        try
-        {
-            return await ClaimCoreAsync(layout, planned, unsettled, counters, startingRuns, oneByOne, cancellationToken);
-        }
-        finally
-        {
-            // Left only when something threw before their runs started: a place kept would be one this process never uses again.
-            foreach (var p in unsettled)
-            {
-                Unreserve(p.Plan);
-            }
-        }
-    }
-
-    private async Task<List<Task>> ClaimCoreAsync(
-        ShardedLayout layout, List<Planned> planned, HashSet<Planned> unsettled, TickCounters counters, Action<ScheduleKey> startingRuns,
-        Func<List<DueEntry>, Task> oneByOne, CancellationToken cancellationToken)
-    {
         var work = new List<Task>();
         var now = clock.GetUtcNow();
         var spans = planned.Select(StartClaimSpan).ToList();
@@ -304,7 +285,6 @@ internal sealed class ShardBatch(
             if (committed is null)
             {
                 Unreserve(p.Plan);
-                unsettled.Remove(p);
                 span?.SetStatus(ActivityStatusCode.Error, outcome.Failure?.Message);
                 span?.Dispose();
                 if (outcome.Failure is { Status: 412 })
@@ -354,7 +334,6 @@ internal sealed class ShardBatch(
         {
             if (Queued || p.Plan.Claims.Count == 0)
             {
-                unsettled.Remove(p); // nothing reserved
                 span?.Dispose();
                 if (current.WakeAt is { } wake && wake <= clock.GetUtcNow() && !Queued)
                 {
@@ -365,7 +344,6 @@ internal sealed class ShardBatch(
             }
 
             startingRuns(p.Key);
-            unsettled.Remove(p);
             work.Add(RunAndRecordAsync(layout, p, current, entry, span, counters, oneByOne, cancellationToken));
         }
 
