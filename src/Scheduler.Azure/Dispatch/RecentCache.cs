@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+
+namespace Scheduler.Dispatch;
+
+/// <summary>
+/// A cache that holds at most two generations of <see cref="Generation"/> entries: when the current one fills, it
+/// becomes the previous one and the old previous one is dropped. An entry found in the previous generation moves to
+/// the current one, so what is used often stays and what was used once goes within two generations. At 100,000
+/// schedules one entry a schedule would grow without bound over the minutes it takes every schedule to run once.
+/// </summary>
+internal sealed class RecentCache<TKey, TValue>(int generation)
+    where TKey : notnull
+{
+    private readonly Lock _turning = new();
+    private ConcurrentDictionary<TKey, TValue> _current = new();
+    private ConcurrentDictionary<TKey, TValue> _previous = new();
+
+    public int Generation => generation;
+
+    /// <summary>Entries held now, both generations (an entry moving between them may count twice).</summary>
+    public int Count => _current.Count + _previous.Count;
+
+    public TValue GetOrAdd(TKey key, Func<TKey, TValue> create)
+    {
+        if (_current.TryGetValue(key, out var value))
+        {
+            return value;
+        }
+
+        if (!_previous.TryGetValue(key, out value))
+        {
+            value = create(key);
+        }
+
+        Add(key, value);
+        return value;
+    }
+
+    private void Add(TKey key, TValue value)
+    {
+        var current = _current;
+        if (current.Count >= generation)
+        {
+            lock (_turning)
+            {
+                if (ReferenceEquals(current, _current))
+                {
+                    _previous = current;
+                    _current = new ConcurrentDictionary<TKey, TValue>();
+                }
+            }
+        }
+
+        _current[key] = value;
+    }
+}
