@@ -14,8 +14,9 @@ internal sealed class DefinitionResolver(JobCatalog catalog, SchedulerOptions op
 {
     /// <summary>
     /// Parsed definitions kept, twice over (<see cref="RecentCache{TKey, TValue}"/>): about 500 bytes each, so some 4 MB,
-    /// where keeping one a schedule held 48 MB more at 100,000 once each had run. A parse costs about 10 µs; the cache
-    /// spares it for the schedules that run every few seconds, not for one that runs hourly.
+    /// where keeping one a schedule held 48 MB more at 100,000 once each had run. A parse costs about 10 µs: 10,000
+    /// due together each minute, all parsed again, started as soon as before (p99 0.70 and 0.72 s; 0.57 and 0.85 s
+    /// with every one kept). The cache spares the parse for the schedules that run every few seconds.
     /// </summary>
     internal const int CacheGeneration = 4_096;
 
