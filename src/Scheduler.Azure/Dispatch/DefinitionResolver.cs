@@ -43,12 +43,12 @@ internal sealed class DefinitionResolver(JobCatalog catalog, SchedulerOptions op
             return false;
         }
 
-        var snapshot = state.Definition;
-        var entry = _cache.GetOrAdd((key.Value, state.DefinitionETag is { } etag ? EntryVersion.Of(etag) : 0), _ =>
+        var version = state.DefinitionETag is { } etag ? EntryVersion.Of(etag) : 0;
+        var entry = _cache.GetOrAdd((key.Value, version), static (_, parse) =>
         {
-            ScheduleValidator.TryValidate(key, ColumnSnapshot.Deserialize(snapshot), catalog.Validation, out var resolved, out var problems);
+            ScheduleValidator.TryValidate(parse.Key, ColumnSnapshot.Deserialize(parse.Snapshot), parse.Validation, out var resolved, out var problems);
             return (resolved, problems);
-        });
+        }, (Key: key, Snapshot: state.Definition, catalog.Validation));
 
         definition = entry.Definition;
         errors = entry.Errors;

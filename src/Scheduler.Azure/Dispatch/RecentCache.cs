@@ -18,7 +18,8 @@ internal sealed class RecentCache<TKey, TValue>(int generation)
     /// <summary>Entries held now, both generations (an entry moving between them may count twice).</summary>
     public int Count => _current.Count + _previous.Count;
 
-    public TValue GetOrAdd(TKey key, Func<TKey, TValue> create)
+    /// <param name="argument">Passed to <paramref name="create"/>, so a hit allocates no closure.</param>
+    public TValue GetOrAdd<TArgument>(TKey key, Func<TKey, TArgument, TValue> create, TArgument argument)
     {
         if (_current.TryGetValue(key, out var value))
         {
@@ -27,7 +28,7 @@ internal sealed class RecentCache<TKey, TValue>(int generation)
 
         if (!_previous.TryGetValue(key, out value))
         {
-            value = create(key);
+            value = create(key, argument);
         }
 
         Add(key, value);

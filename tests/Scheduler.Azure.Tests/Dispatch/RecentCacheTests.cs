@@ -12,7 +12,7 @@ public sealed class RecentCacheTests
 
         for (var i = 0; i < 10_000; i++)
         {
-            Assert.Equal($"v{i}", cache.GetOrAdd(i, k => $"v{k}"));
+            Assert.Equal($"v{i}", cache.GetOrAdd(i, static (k, _) => $"v{k}", 0));
             Assert.InRange(cache.Count, 1, 200);
         }
     }
@@ -22,23 +22,23 @@ public sealed class RecentCacheTests
     {
         var cache = new RecentCache<string, int>(generation: 50);
         var created = new Dictionary<string, int>();
-        int Create(string key)
+        int Create(string key, int _)
         {
             created[key] = created.GetValueOrDefault(key) + 1;
             return key.Length;
         }
 
-        cache.GetOrAdd("once", Create);
+        cache.GetOrAdd("once", Create, 0);
         for (var i = 0; i < 1_000; i++)
         {
-            cache.GetOrAdd($"cold{i}", Create);
+            cache.GetOrAdd($"cold{i}", Create, 0);
             if (i % 20 == 0)
             {
-                cache.GetOrAdd("hot", Create);
+                cache.GetOrAdd("hot", Create, 0);
             }
         }
 
-        cache.GetOrAdd("once", Create);
+        cache.GetOrAdd("once", Create, 0);
 
         Assert.Equal(1, created["hot"]);
         Assert.Equal(2, created["once"]);
@@ -55,7 +55,7 @@ public sealed class RecentCacheTests
             for (var i = 0; i < 50_000; i++)
             {
                 var key = (i * 7919 + t) % 5_000;
-                if (cache.GetOrAdd(key, k => k * 2) != key * 2)
+                if (cache.GetOrAdd(key, static (k, _) => k * 2, 0) != key * 2)
                 {
                     Interlocked.Increment(ref wrong);
                 }
