@@ -65,7 +65,7 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
 
             var wanted = shard.ToHashSet();
             var left = wanted.Count;
-            await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
+            await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: PageFor(wanted.Count), cancellationToken: cancellationToken))
             {
                 if (layout.TryReadStateKey(e, out var key, out _) && wanted.Contains(key) && !LayoutMove.IsMarked(e))
                 {
@@ -80,6 +80,15 @@ internal sealed class StateStore(SchedulerTables tables, StateLocator locator)
 
         return found;
     }
+
+    /// <summary>
+    /// Rows a page of <see cref="ReadManyAsync"/> asks for: twice the schedules wanted (at least 16). Where the range
+    /// holds little but them (schedules due at spread times; a backlog taken in due order) one page still answers; where
+    /// other due states lie between them (a tick takes 5,000 of 100,000 due) pages of 1,000 full rows, about 0.5 MB
+    /// each, were read to find 64 states and landed on the large-object heap: a dispatcher at 100,000 peaked about 27 MiB
+    /// higher for it (docs/benchmarks.md). Such a range now takes more, smaller pages.
+    /// </summary>
+    internal static int PageFor(int wanted) => Math.Clamp(wanted * 2, 16, 1000);
 
     /// <summary><see cref="ReplaceAsync"/> with a merge into one of its ledger rows, in a transaction shared with other schedules' writes (layout 3).</summary>
     public async Task<(LoadedState? Committed, RequestFailedException? Failure)> ReplaceSharedAsync(

@@ -110,6 +110,51 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         Assert.True(rows.Queries > ShardMap.DefaultCount, $"{rows.Queries} state queries");
     }
 
+    /// <summary>
+    /// A tick that takes a few of many due schedules (the earliest due, scattered over the keys) reads their states by
+    /// key range, and other due states lie between them: the pages ask for twice the schedules wanted, not 1,000 rows,
+    /// so a dispatcher at 100,000 does not read half-megabyte pages to find 64 states.
+    /// </summary>
+    [Fact]
+    public async Task ScatteredDueSchedules_AreReadInPagesSizedToThem_AndEachRunsOnce()
+    {
+        // Arrange: 400 one-offs (50 a shard) due over 50 seconds in an order unlike their keys', 40 taken a tick
+        var (recorder, clock, prefix) = (new RunRecorder(), new FakeTimeProvider(Start), SchedulerHarness.NewPrefix());
+        var rows = new StateQueryRows(prefix + "ScheduleState");
+        await using var harness = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); o.MaxConcurrentRuns = 8; o.MaxDuePerTick = 40; },
+            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
+            {
+                var options = new TableClientOptions();
+                options.AddPolicy(rows, HttpPipelinePosition.PerCall);
+                return new TableServiceClient(azurite.ConnectionString, options);
+            }));
+        foreach (var chunk in Enumerable.Range(0, 400).Chunk(100))
+        {
+            await harness.SchedulesTable.SubmitTransactionAsync(chunk.Select(i => new TableTransactionAction(TableTransactionActionType.Add,
+                new TableEntity("default", $"scattered-{i:D3}") { ["Job"] = "record", ["RunAt"] = Start.AddMinutes(1).AddSeconds(i * 37 % 50) })));
+        }
+
+        await harness.Dispatcher.TickAsync();
+        rows.Armed = true;
+
+        // Act: every one due, then ticks until none is left
+        clock.Advance(TimeSpan.FromMinutes(2));
+        var ticks = new List<TickReport>();
+        do
+        {
+            ticks.Add(await harness.Dispatcher.TickAsync());
+        }
+        while (ticks[^1].DueEntries > 0 && ticks.Count < 20);
+
+        // Assert: each ran once, without conflicts or errors; no state query returned more than 16 rows (twice a
+        // shard's few wanted, at least 16), where a page of 1,000 returned the shard's other due states too
+        Assert.Equal(400, recorder.Runs.Count);
+        Assert.Equal(400, recorder.Runs.Select(r => r.Key).Distinct().Count());
+        Assert.All(ticks, t => Assert.Equal((0, 0), (t.Conflicts, t.Errors.Count)));
+        Assert.InRange(rows.MostInOneQuery, 1, 16);
+    }
+
     [Fact]
     public async Task AClaimWhoseStateChangedBeforeItsSharedTransaction_IsReadAgainAndClaimedAlone_WhileTheOthersCommit()
     {
