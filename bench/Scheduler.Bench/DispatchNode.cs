@@ -15,7 +15,7 @@ public static class DispatchNode
         // Each process has its own profile, so the partition and account limits are each process's, not the account's:
         // at these rates (hundreds of entities/s) neither is near, and the latency is what the profile adds here.
         var profile = latencyMs > 0 ? new AzureProfilePolicy(TimeSpan.FromMilliseconds(latencyMs)) : null;
-        await using var instance = new Instance(connectionString, prefix, instanceId, o => o.ReconcileInterval = TimeSpan.FromDays(1), profile);
+        await using var instance = new Instance(connectionString, prefix, instanceId, o => o.ReconcileInterval = TimeSpan.FromDays(1), profile, countKinds: false);
         Console.WriteLine("ready 0");
         _ = Console.ReadLine(); // "start ..."
 

@@ -37,7 +37,7 @@ public static class MemoryProbe
 
     public static async Task<int> RunChildAsync(string connectionString, string prefix)
     {
-        await using var instance = new Instance(connectionString, prefix, "memory");
+        await using var instance = new Instance(connectionString, prefix, "memory", countKinds: false);
         // Where the peak is reached: after start-up, the first edit scan (which primes what is applied), the ticks, a second scan.
         static void Phase(string name)
         {
