@@ -75,37 +75,16 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         // Arrange: 200 one-offs due at 10:01 (about 25 a shard), 8 runs at once
         var (recorder, clock, prefix) = (new RunRecorder(), new FakeTimeProvider(Start), SchedulerHarness.NewPrefix());
         var rows = new StateQueryRows(prefix + "ScheduleState");
-        await using var harness = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); o.MaxConcurrentRuns = 8; },
-            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
-            {
-                var options = new TableClientOptions();
-                options.AddPolicy(rows, HttpPipelinePosition.PerCall);
-                return new TableServiceClient(azurite.ConnectionString, options);
-            }));
-        foreach (var chunk in Enumerable.Range(0, 200).Chunk(100))
-        {
-            await harness.SchedulesTable.SubmitTransactionAsync(chunk.Select(i => new TableTransactionAction(TableTransactionActionType.Add,
-                new TableEntity("default", $"backlog-{i:D3}") { ["Job"] = "record", ["RunAt"] = Start.AddMinutes(1) })));
-        }
-
-        await harness.Dispatcher.TickAsync();
-        rows.Armed = true;
+        await using var harness = await StartWithEightPlacesAsync(prefix, rows, recorder, clock);
+        await AddThenArmAsync(harness, rows, 200, i => new TableEntity("default", $"backlog-{i:D3}") { ["Job"] = "record", ["RunAt"] = Start.AddMinutes(1) });
 
         // Act: the due minute's ticks, until none is left due
         clock.Advance(TimeSpan.FromMinutes(1));
-        var ticks = new List<TickReport>();
-        do
-        {
-            ticks.Add(await harness.Dispatcher.TickAsync());
-        }
-        while (ticks[^1].DueEntries > 0 && ticks.Count < 10);
+        var ticks = await TickUntilNoneDueAsync(harness, maxTicks: 10);
 
         // Assert: each ran once, without conflicts or errors; no state query returned more than 16 rows, and the
         // due schedules' states took more queries than the 8 shards
-        Assert.Equal(200, recorder.Runs.Count);
-        Assert.Equal(200, recorder.Runs.Select(r => r.Key).Distinct().Count());
-        Assert.All(ticks, t => Assert.Equal((0, 0), (t.Conflicts, t.Errors.Count)));
+        AssertEachRanOnceCleanly(200, recorder, ticks);
         Assert.InRange(rows.MostInOneQuery, 1, 16);
         Assert.True(rows.Queries > ShardMap.DefaultCount, $"{rows.Queries} state queries");
     }
@@ -121,37 +100,17 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
         // Arrange: 400 one-offs (50 a shard) due over 50 seconds in an order unlike their keys', 40 taken a tick
         var (recorder, clock, prefix) = (new RunRecorder(), new FakeTimeProvider(Start), SchedulerHarness.NewPrefix());
         var rows = new StateQueryRows(prefix + "ScheduleState");
-        await using var harness = await SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
-            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); o.MaxConcurrentRuns = 8; o.MaxDuePerTick = 40; },
-            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
-            {
-                var options = new TableClientOptions();
-                options.AddPolicy(rows, HttpPipelinePosition.PerCall);
-                return new TableServiceClient(azurite.ConnectionString, options);
-            }));
-        foreach (var chunk in Enumerable.Range(0, 400).Chunk(100))
-        {
-            await harness.SchedulesTable.SubmitTransactionAsync(chunk.Select(i => new TableTransactionAction(TableTransactionActionType.Add,
-                new TableEntity("default", $"scattered-{i:D3}") { ["Job"] = "record", ["RunAt"] = Start.AddMinutes(1).AddSeconds(i * 37 % 50) })));
-        }
-
-        await harness.Dispatcher.TickAsync();
-        rows.Armed = true;
+        await using var harness = await StartWithEightPlacesAsync(prefix, rows, recorder, clock, maxDuePerTick: 40);
+        await AddThenArmAsync(harness, rows, 400,
+            i => new TableEntity("default", $"scattered-{i:D3}") { ["Job"] = "record", ["RunAt"] = Start.AddMinutes(1).AddSeconds(i * 37 % 50) });
 
         // Act: every one due, then ticks until none is left
         clock.Advance(TimeSpan.FromMinutes(2));
-        var ticks = new List<TickReport>();
-        do
-        {
-            ticks.Add(await harness.Dispatcher.TickAsync());
-        }
-        while (ticks[^1].DueEntries > 0 && ticks.Count < 20);
+        var ticks = await TickUntilNoneDueAsync(harness, maxTicks: 20);
 
         // Assert: each ran once, without conflicts or errors; no state query returned more than 16 rows (twice a
         // shard's few wanted, at least 16), where a page of 1,000 returned the shard's other due states too
-        Assert.Equal(400, recorder.Runs.Count);
-        Assert.Equal(400, recorder.Runs.Select(r => r.Key).Distinct().Count());
-        Assert.All(ticks, t => Assert.Equal((0, 0), (t.Conflicts, t.Errors.Count)));
+        AssertEachRanOnceCleanly(400, recorder, ticks);
         Assert.InRange(rows.MostInOneQuery, 1, 16);
     }
 
@@ -353,6 +312,47 @@ public sealed class BatchDispatchTests(AzuriteFixture azurite)
 
             await ProcessNextAsync(message, pipeline);
         }
+    }
+
+    /// <summary>A dispatcher with 8 places for runs whose table requests pass <paramref name="rows"/>; edits read hourly.</summary>
+    private Task<SchedulerHarness> StartWithEightPlacesAsync(string prefix, StateQueryRows rows, RunRecorder recorder, FakeTimeProvider clock, int maxDuePerTick = 5000) =>
+        SchedulerHarness.StartAsync(azurite, prefix, jobs => jobs.AddJob<RecordingJob>("record"),
+            configure: o => { o.ReconcileInterval = TimeSpan.FromHours(1); o.ShardLeaseDuration = TimeSpan.FromMinutes(5); o.MaxConcurrentRuns = 8; o.MaxDuePerTick = maxDuePerTick; },
+            services: s => s.AddSingleton(recorder).AddSingleton<TimeProvider>(clock).AddSingleton(_ =>
+            {
+                var options = new TableClientOptions();
+                options.AddPolicy(rows, HttpPipelinePosition.PerCall);
+                return new TableServiceClient(azurite.ConnectionString, options);
+            }));
+
+    /// <summary>Adds <paramref name="count"/> entries, lets a tick apply them, then starts counting state queries.</summary>
+    private static async Task AddThenArmAsync(SchedulerHarness harness, StateQueryRows rows, int count, Func<int, TableEntity> entry)
+    {
+        foreach (var chunk in Enumerable.Range(0, count).Chunk(100))
+        {
+            await harness.SchedulesTable.SubmitTransactionAsync(chunk.Select(i => new TableTransactionAction(TableTransactionActionType.Add, entry(i))));
+        }
+
+        await harness.Dispatcher.TickAsync();
+        rows.Armed = true;
+    }
+
+    private static void AssertEachRanOnceCleanly(int schedules, RunRecorder recorder, List<TickReport> ticks)
+    {
+        Assert.Equal(schedules, recorder.Runs.Count);
+        Assert.Equal(schedules, recorder.Runs.Select(r => r.Key).Distinct().Count());
+        Assert.All(ticks, t => Assert.Equal((0, 0), (t.Conflicts, t.Errors.Count)));
+    }
+
+    private static async Task<List<TickReport>> TickUntilNoneDueAsync(SchedulerHarness harness, int maxTicks)
+    {
+        var ticks = new List<TickReport>();
+        do
+        {
+            ticks.Add(await harness.Dispatcher.TickAsync());
+        }
+        while (ticks[^1].DueEntries > 0 && ticks.Count < maxTicks);
+        return ticks;
     }
 
     /// <summary>Once armed, counts the state table's queries and the most rows one of them returned.</summary>
