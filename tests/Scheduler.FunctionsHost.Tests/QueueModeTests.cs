@@ -16,7 +16,14 @@ public sealed class QueueModeTests(HostTierFixture tier)
 
         // Arrange
         await using var app = await Deployment.CreateAsync(tier, dispatch: "Queue");
-        var hosts = new[] { await app.StartHostAsync("qa"), await app.StartHostAsync("qb") };
+        // One message at a time a host, so neither can drain the queue alone: with the defaults (16 at once) a host
+        // with capacity to spare takes every message, as it should, and the other may run none in a minute.
+        var oneAtATime = new Dictionary<string, string>
+        {
+            ["AzureFunctionsJobHost__extensions__queues__batchSize"] = "1",
+            ["AzureFunctionsJobHost__extensions__queues__newBatchThreshold"] = "0",
+        };
+        var hosts = new[] { await app.StartHostAsync("qa", oneAtATime), await app.StartHostAsync("qb", oneAtATime) };
         var from = DateTimeOffset.UtcNow;
         var keys = Enumerable.Range(0, 12).Select(i => new ScheduleKey("default", $"queued-{i:D2}")).ToList();
         foreach (var key in keys)
