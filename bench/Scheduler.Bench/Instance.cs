@@ -26,7 +26,8 @@ internal sealed class Instance : IAsyncDisposable
         options.Tables.Prefix = prefix;
         configure?.Invoke(options);
         Kinds = new RequestKinds(prefix);
-        HttpPipelinePolicy[] after = [.. countKinds ? [Kinds] : Array.Empty<HttpPipelinePolicy>(), .. profile is null ? [] : new HttpPipelinePolicy[] { profile }];
+        HttpPipelinePolicy?[] policies = [countKinds ? Kinds : null, profile];
+        HttpPipelinePolicy[] after = [.. policies.OfType<HttpPipelinePolicy>()];
         _services = SchedulerServices.Build(connectionString, options, jobs => jobs.AddJob<NoopJob>("noop"), quiet: true, services: s =>
             s.AddSingleton(sp => sp.GetRequiredService<StorageConnection>().CreateTableService(sp.GetRequiredService<StorageRequestCounter>(), after)));
     }
