@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Scheduler.Bench;
 
-public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules, int[] LatencyLoads, TimeSpan LatencyWindow, TimeSpan DrainCap, int[] IdleSizes, string Output, string Command, string? Postgres, IReadOnlySet<string> Parts, int ImportRows = 1_000_000, TimeSpan AzureLatency = default)
+public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules, int[] LatencyLoads, TimeSpan LatencyWindow, TimeSpan DrainCap, int[] IdleSizes, string Output, string Command, string? Postgres, IReadOnlySet<string> Parts, int ImportRows = 1_000_000, TimeSpan AzureLatency = default, double ProcessCores = 0)
 {
     /// <summary>What --only may name; all of them by default.</summary>
     public static readonly string[] AllParts = ["throughput", "latency", "memory", "quartz", "import", "shards", "processes", "move"];
@@ -35,7 +35,8 @@ public sealed record BenchOptions(int[] Sizes, int Repeats, int MemorySchedules,
             Get("--postgres"),
             (Get("--only")?.Split(',') ?? AllParts).ToHashSet(StringComparer.Ordinal),
             Int("--import-rows", 1_000_000),
-            TimeSpan.FromMilliseconds(Int("--azure-latency-ms", 8)));
+            TimeSpan.FromMilliseconds(Int("--azure-latency-ms", 8)),
+            Get("--process-cores") is { } cores ? double.Parse(cores, CultureInfo.InvariantCulture) : 0.3);
     }
 }
 

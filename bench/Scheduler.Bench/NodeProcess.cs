@@ -4,10 +4,13 @@ using System.Globalization;
 
 namespace Scheduler.Bench;
 
-/// <summary>What nodes drained: runs, the start and the last run (Unix ms), and the largest peak working set.</summary>
-internal sealed record NodeDrain(int Ran, long StartMs, long LastDoneMs, long PeakWorkingSet)
+/// <summary>What nodes drained: runs, the start, the first and the last run (Unix ms), and the largest peak working set.</summary>
+internal sealed record NodeDrain(int Ran, long StartMs, long FirstDoneMs, long LastDoneMs, long PeakWorkingSet)
 {
     public double Seconds => (LastDoneMs - StartMs) / 1000.0;
+
+    /// <summary>Runs a second once running: from the first run to the last, leaving out what start-up took.</summary>
+    public double SteadyRate => LastDoneMs > FirstDoneMs ? Ran * 1000.0 / (LastDoneMs - FirstDoneMs) : 0;
 }
 
 /// <summary>
@@ -26,6 +29,7 @@ internal sealed class NodeProcess : IDisposable
     private readonly ConcurrentDictionary<string, long> _stats = new(StringComparer.Ordinal);
     private readonly Task _reading;
     private int _ran;
+    private long _firstDoneMs;
     private long _lastDoneMs;
 
     private NodeProcess(Process process, string label)
@@ -39,16 +43,23 @@ internal sealed class NodeProcess : IDisposable
 
     public long LastDoneMs => Volatile.Read(ref _lastDoneMs);
 
+    /// <summary>When the node first reported a run (Unix ms), or 0.</summary>
+    public long FirstDoneMs => Volatile.Read(ref _firstDoneMs);
+
     /// <summary>The "stat" lines a node printed when it stopped.</summary>
     public IReadOnlyDictionary<string, long> Stats => _stats;
 
     /// <param name="label">Prefixes the node's other output lines on the console.</param>
     /// <param name="arguments">The bench's mode and its arguments.</param>
-    public static NodeProcess Start(string label, params string[] arguments)
+    public static NodeProcess Start(string label, params string[] arguments) => Start(label, null, arguments);
+
+    /// <param name="budget">The CPU share the process is held to, or null for none.</param>
+    public static NodeProcess Start(string label, CpuBudget? budget, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.ArgumentList.Add(typeof(NodeProcess).Assembly.Location);
-        foreach (var argument in arguments)
+        string[] dotnetArguments = [typeof(NodeProcess).Assembly.Location, .. arguments];
+        var (fileName, command) = budget?.Wrap(dotnetArguments) ?? ("dotnet", dotnetArguments);
+        var start = new ProcessStartInfo(fileName) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in command)
         {
             start.ArgumentList.Add(argument);
         }
@@ -96,7 +107,8 @@ internal sealed class NodeProcess : IDisposable
             throw new InvalidOperationException($"{who}: {ran} of {expected} ran (duplicates or losses)");
         }
 
-        return new NodeDrain(ran, startMs, nodes.Max(n => n.LastDoneMs), peak);
+        var first = nodes.Where(n => n.FirstDoneMs > 0).Select(n => n.FirstDoneMs).DefaultIfEmpty(0).Min();
+        return new NodeDrain(ran, startMs, first, nodes.Max(n => n.LastDoneMs), peak);
     }
 
     public async Task<(List<double> Delays, long Peak)> StopAsync()
@@ -118,8 +130,15 @@ internal sealed class NodeProcess : IDisposable
                     _ready.TrySetResult(long.Parse(parts[1], CultureInfo.InvariantCulture));
                     break;
                 case "ran":
-                    Volatile.Write(ref _ran, int.Parse(parts[1], CultureInfo.InvariantCulture));
-                    Volatile.Write(ref _lastDoneMs, long.Parse(parts[2], CultureInfo.InvariantCulture));
+                    var count = int.Parse(parts[1], CultureInfo.InvariantCulture);
+                    var at = long.Parse(parts[2], CultureInfo.InvariantCulture);
+                    Volatile.Write(ref _ran, count);
+                    Volatile.Write(ref _lastDoneMs, at);
+                    if (count > 0 && FirstDoneMs == 0)
+                    {
+                        Volatile.Write(ref _firstDoneMs, at);
+                    }
+
                     break;
                 case "stat" when parts.Length == 3:
                     _stats[parts[1]] = long.Parse(parts[2], CultureInfo.InvariantCulture);

@@ -144,7 +144,7 @@ if (options.Runs("shards"))
 
 if (options.Runs("processes"))
 {
-    results.Processes.AddRange(await ProcessBench.RunAsync(azurite.ConnectionString, [.. options.Sizes.Where(s => s <= 10_000)], options.AzureLatency, options.DrainCap, log));
+    results.Processes.AddRange(await ProcessBench.RunAsync(azurite.ConnectionString, [.. options.Sizes.Where(s => s <= 10_000)], options.AzureLatency, options.DrainCap, options.ProcessCores, log));
     await WriteSectionAsync(page => ProcessBench.Merge(page, results.Processes, options.Command));
 }
 

@@ -57,18 +57,22 @@ public static class TargetsTable
     {
         const string target = "3 instances at least 2x one instance's throughput at 10,000 (3 processes, Azure profile)";
         var ratios = r.Processes.Where(p => p.Processes == 3)
-            .Select(three => (three, one: r.Processes.FirstOrDefault(p => p.Processes == 1 && p.Schedules == three.Schedules && p.Profile == three.Profile)))
+            .Select(three => (three, one: r.Processes.FirstOrDefault(p => p.IsOneProcessOf(three))))
             .Where(p => p.one is not null)
-            .Select(p => (p.three.Schedules, Ratio: p.three.OccurrencesPerSecond / p.one!.OccurrencesPerSecond, One: p.one.OccurrencesPerSecond, Three: p.three.OccurrencesPerSecond))
+            .Select(p => (p.three.Schedules, p.three.Cpu, p.three.CoresEach, Ratio: p.three.OccurrencesPerSecond / p.one!.OccurrencesPerSecond, One: p.one.OccurrencesPerSecond, Three: p.three.OccurrencesPerSecond))
             .ToList();
         if (ratios.Count == 0)
         {
             return (target, NotMeasured, "");
         }
 
-        var measured = string.Join("; ", ratios.Select(x => string.Create(Inv, $"{x.Ratio:F2}x at {x.Schedules:N0} ({x.Three:F0} against {x.One:F0} occurrences/s)")));
+        var measured = string.Join("; ", ratios.Select(x => string.Create(Inv, $"{x.Ratio:F2}x at {x.Schedules:N0}, CPU {x.Cpu} ({x.Three:F0} against {x.One:F0} occurrences/s)")));
+        // Instances that each bring their own compute are what scaling out adds; on shared cores it is the machine that is measured.
         var at10k = ratios.Where(x => x.Schedules == 10_000).ToList();
-        return (target, measured, at10k.Count == 0 ? "not measured at 10,000" : YesNo(at10k.All(x => x.Ratio >= 2)));
+        var own = at10k.Where(x => x.CoresEach > 0).ToList();
+        var judged = own.Count > 0 ? own : at10k;
+        var met = judged.Count == 0 ? "not measured at 10,000" : YesNo(judged.All(x => x.Ratio >= 2));
+        return (target, measured, own.Count > 0 ? $"{met} (each process its own {own[0].Cpu})" : $"{met} (cores shared)");
     }
 
     private static (string, string, string) AheadOfQuartz(BenchResults r)
