@@ -17,16 +17,10 @@ internal sealed class CpuBudget : IDisposable
     private const string Root = "/sys/fs/cgroup";
     private const int PeriodMicroseconds = 100_000;
 
-    private CpuBudget(string directory, double cores)
-    {
-        Directory = directory;
-        Cores = cores;
-    }
+    private CpuBudget(string directory) => Directory = directory;
 
     /// <summary>The group's directory; a process joins it by writing its id to <c>cgroup.procs</c> there.</summary>
     public string Directory { get; }
-
-    public double Cores { get; }
 
     /// <summary>A new group holding its processes to <paramref name="cores"/> of a core, or null and why not.</summary>
     public static CpuBudget? TryCreate(string name, double cores, out string? why)
@@ -51,7 +45,7 @@ internal sealed class CpuBudget : IDisposable
             }
 
             why = null;
-            return new CpuBudget(directory, cores);
+            return new CpuBudget(directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

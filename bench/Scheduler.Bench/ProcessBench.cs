@@ -5,7 +5,7 @@ namespace Scheduler.Bench;
 
 public sealed record ProcessDrainResult(
     string Profile, int Schedules, int Processes, double IngestSeconds, int Done, double Seconds, double OccurrencesPerSecond,
-    double RequestsPerOccurrence, long Conflicts, long Throttled, long PeakWorkingSet, double MeanInFlight, long PeakInFlight, double CoresEach = 0, double SteadyPerSecond = 0)
+    double RequestsPerOccurrence, long Conflicts, long Throttled, long PeakWorkingSet, double MeanInFlight, long PeakInFlight, double CoresEach, double SteadyPerSecond)
 {
     /// <summary>What CPU each process had: this machine's cores, shared, or its own share of one.</summary>
     public string Cpu => CoresEach > 0 ? FormattableString.Invariant($"{CoresEach:0.##} of a core") : "shared";
@@ -64,19 +64,19 @@ public static class ProcessBench
         {
             for (var i = 1; i <= processes; i++)
             {
-                CpuBudget? budget = null;
-                if (coresEach > 0 && (budget = CpuBudget.TryCreate($"p{i}", coresEach, out var why)) is null)
+                if (coresEach > 0)
                 {
-                    log.WriteLine($"processes: no runs with a share of a core each: {why}");
-                    return null;
-                }
+                    if (CpuBudget.TryCreate($"p{i}", coresEach, out var why) is not { } budget)
+                    {
+                        log.WriteLine($"processes: no runs with a share of a core each: {why}");
+                        return null;
+                    }
 
-                if (budget is not null)
-                {
                     budgets.Add(budget);
                 }
 
-                nodes.Add(NodeProcess.Start("dispatch", budget, DispatchNode.Arguments(connectionString, prefix, $"p{i}", latency)));
+                var held = coresEach > 0 ? budgets[^1] : null;
+                nodes.Add(NodeProcess.Start("dispatch", held, DispatchNode.Arguments(connectionString, prefix, $"p{i}", latency)));
             }
 
             foreach (var node in nodes)
